@@ -1,0 +1,269 @@
+//! The writer actor: one OS thread that owns the [`Store`] and runs every
+//! operation, and the cloneable async [`DbHandle`] that sends it work.
+//!
+//! Group commit: the actor takes every job already queued (up to
+//! [`MAX_BATCH`]), runs the consecutive writes in one `BEGIN IMMEDIATE`
+//! transaction, each in its own savepoint, commits once, and only then
+//! answers them. Acknowledged therefore means committed, and one sync to disk
+//! is shared by every writer that arrived meanwhile. A read waits for the
+//! writes queued before it to commit, so a session always reads its own
+//! writes.
+//!
+//! # Invariants
+//! - No SQLite call runs anywhere but on this thread; async tasks only hold
+//!   a [`DbHandle`].
+//! - Replies go through oneshots, which never block, so the actor cannot
+//!   deadlock on a slow caller. A caller that stopped waiting just misses
+//!   its answer; the write still happened.
+
+use std::io;
+use std::thread;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::model::{GraphOp, OpError, Outcome};
+use crate::store::{Counts, Store, StoreError};
+
+/// Jobs waiting for the actor. Bounded, so a burst waits instead of piling up.
+const QUEUE: usize = 256;
+/// Most writes committed together.
+pub const MAX_BATCH: usize = 128;
+/// Change notices kept for slow subscribers before they lag.
+const FEED: usize = 1024;
+
+/// A successful write, announced to every subscriber after its commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    /// The session that made the change, so it can skip its own notice.
+    pub origin: u64,
+}
+
+/// The actor is gone: it panicked, or the daemon is shutting down.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the database thread has stopped")]
+pub struct DbGone;
+
+/// Why a job failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Op(#[from] OpError),
+    #[error(transparent)]
+    Gone(#[from] DbGone),
+}
+
+type Reply<T> = oneshot::Sender<Result<T, OpError>>;
+
+enum Job {
+    Graph {
+        op: GraphOp,
+        /// Set for writes that may be retried; applied at most once.
+        request_id: Option<u128>,
+        origin: u64,
+        reply: Reply<Outcome>,
+    },
+    Counts {
+        reply: Reply<Counts>,
+    },
+    Checkpoint,
+}
+
+/// The handle to the actor; each connection task keeps its own clone.
+#[derive(Clone)]
+pub struct DbHandle {
+    jobs: mpsc::Sender<Job>,
+    changes: broadcast::Sender<Change>,
+}
+
+impl DbHandle {
+    /// Starts the actor thread. To shut down, drop every handle, then join
+    /// the thread: the actor drains its queue, checkpoints and closes.
+    pub fn spawn(store: Store) -> io::Result<(DbHandle, thread::JoinHandle<()>)> {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let (changes, _) = broadcast::channel(FEED);
+        let actor = Actor {
+            store,
+            queue,
+            changes: changes.clone(),
+        };
+        let thread = thread::Builder::new()
+            .name("memgraphd-db".into())
+            .spawn(move || actor.run())?;
+        Ok((DbHandle { jobs, changes }, thread))
+    }
+
+    /// Runs one graph operation for session `origin`. A write with a
+    /// `request_id` is applied at most once, however often it is sent.
+    pub async fn run(
+        &self,
+        op: GraphOp,
+        request_id: Option<u128>,
+        origin: u64,
+    ) -> Result<Outcome, DbError> {
+        Ok(self
+            .ask(|reply| Job::Graph {
+                op,
+                request_id,
+                origin,
+                reply,
+            })
+            .await??)
+    }
+
+    /// Row counts of the graph.
+    pub async fn counts(&self) -> Result<Counts, DbError> {
+        Ok(self.ask(|reply| Job::Counts { reply }).await??)
+    }
+
+    /// Asks the actor to checkpoint the WAL when it gets to it.
+    pub fn checkpoint_soon(&self) {
+        // A full queue means the actor is busy, and not idle: skip it.
+        let _ = self.jobs.try_send(Job::Checkpoint);
+    }
+
+    /// Jobs waiting in the queue right now.
+    pub fn queue_depth(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
+    /// Notices of every successful write from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    async fn ask<T>(
+        &self,
+        job: impl FnOnce(Reply<T>) -> Job,
+    ) -> Result<Result<T, OpError>, DbGone> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(job(reply)).await.map_err(|_| DbGone)?;
+        answer.await.map_err(|_| DbGone)
+    }
+}
+
+struct Actor {
+    store: Store,
+    queue: mpsc::Receiver<Job>,
+    changes: broadcast::Sender<Change>,
+}
+
+/// A write waiting for its batch to commit.
+struct Pending {
+    op: GraphOp,
+    request_id: Option<u128>,
+    origin: u64,
+    reply: Reply<Outcome>,
+}
+
+impl Actor {
+    fn run(mut self) {
+        let mut jobs = Vec::with_capacity(MAX_BATCH);
+        while let Some(first) = self.queue.blocking_recv() {
+            jobs.push(first);
+            while jobs.len() < MAX_BATCH {
+                match self.queue.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            let mut writes = Vec::new();
+            for job in jobs.drain(..) {
+                match job {
+                    Job::Graph {
+                        op,
+                        request_id,
+                        origin,
+                        reply,
+                    } if op.is_write() => writes.push(Pending {
+                        op,
+                        request_id,
+                        origin,
+                        reply,
+                    }),
+                    other => {
+                        // Whatever came before this job is committed first, so
+                        // it sees every write queued ahead of it.
+                        self.commit(std::mem::take(&mut writes));
+                        self.serve(other);
+                    }
+                }
+            }
+            self.commit(writes);
+        }
+        if let Err(e) = self.store.close() {
+            tracing::error!("closing the database: {}", crate::error_chain(&e));
+        }
+    }
+
+    fn serve(&mut self, job: Job) {
+        match job {
+            Job::Graph { op, reply, .. } => {
+                let _ = reply.send(self.store.read(&op).map_err(op_error));
+            }
+            Job::Counts { reply } => {
+                let _ = reply.send(self.store.counts().map_err(op_error));
+            }
+            Job::Checkpoint => {
+                if let Err(e) = self.store.checkpoint() {
+                    tracing::warn!("checkpoint: {}", crate::error_chain(&e));
+                }
+            }
+        }
+    }
+
+    /// Runs the writes in one transaction, then answers them all.
+    fn commit(&mut self, writes: Vec<Pending>) {
+        if writes.is_empty() {
+            return;
+        }
+        let results = match self.store.batch() {
+            Ok(mut batch) => {
+                let results: Vec<Result<Outcome, OpError>> = writes
+                    .iter()
+                    .map(|w| {
+                        let result = match w.request_id {
+                            Some(id) => batch.apply_once(&id.to_be_bytes(), &w.op),
+                            None => batch.apply(&w.op),
+                        };
+                        result.map_err(op_error)
+                    })
+                    .collect();
+                match batch.commit() {
+                    Ok(()) => results,
+                    Err(e) => {
+                        let failure = op_error(e);
+                        results.into_iter().map(|_| Err(failure.clone())).collect()
+                    }
+                }
+            }
+            Err(e) => {
+                let failure = op_error(e);
+                writes.iter().map(|_| Err(failure.clone())).collect()
+            }
+        };
+        for (write, result) in writes.into_iter().zip(results) {
+            if result.is_ok() {
+                // No subscriber is not an error: nobody is listening.
+                let _ = self.changes.send(Change {
+                    origin: write.origin,
+                });
+            }
+            let _ = write.reply.send(result);
+        }
+    }
+}
+
+fn op_error(e: StoreError) -> OpError {
+    match e {
+        StoreError::UnknownEntity(name) => OpError::UnknownEntity(name),
+        StoreError::Invalid(limit) => OpError::Invalid(limit.to_string()),
+        other => {
+            let message = crate::error_chain(&other);
+            tracing::error!("store: {message}");
+            OpError::Storage(message)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

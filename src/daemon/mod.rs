@@ -1,0 +1,3 @@
+//! The daemon side: the writer actor that owns the store.
+
+pub mod actor;

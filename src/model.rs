@@ -1,0 +1,151 @@
+//! The vocabulary of the knowledge graph: entities, relations, the nine graph
+//! operations and what each of them answers.
+//!
+//! These types are what the store executes and what crosses the shim↔daemon
+//! socket (they derive serde for bincode). They are *not* the MCP contract:
+//! the JSON that agents see is built from them in `shim`, so renaming a field
+//! here never changes a tool's output.
+
+use serde::{Deserialize, Serialize};
+
+/// A node of the graph: a unique name, a free-form type and its observations
+/// in the order they were added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    pub name: String,
+    pub entity_type: String,
+    pub observations: Vec<String>,
+}
+
+/// A directed, typed edge between two entities, named by their names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Relation {
+    pub from: String,
+    pub to: String,
+    pub relation_type: String,
+}
+
+/// Observations to append to one entity (`add_observations`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservationAdd {
+    pub entity_name: String,
+    pub contents: Vec<String>,
+}
+
+/// Observations to remove from one entity (`delete_observations`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservationDelete {
+    pub entity_name: String,
+    pub observations: Vec<String>,
+}
+
+/// A subgraph: entities in storage order and the relations that touch them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Graph {
+    pub entities: Vec<Entity>,
+    pub relations: Vec<Relation>,
+}
+
+/// One operation on the graph, as an agent asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GraphOp {
+    CreateEntities(Vec<Entity>),
+    CreateRelations(Vec<Relation>),
+    AddObservations(Vec<ObservationAdd>),
+    DeleteEntities(Vec<String>),
+    DeleteObservations(Vec<ObservationDelete>),
+    DeleteRelations(Vec<Relation>),
+    ReadGraph,
+    SearchNodes { query: String },
+    OpenNodes(Vec<String>),
+}
+
+impl GraphOp {
+    /// Whether the operation may change the graph. Writes are serialized,
+    /// recorded for idempotent retries and announced on the change feed.
+    pub fn is_write(&self) -> bool {
+        !matches!(
+            self,
+            GraphOp::ReadGraph | GraphOp::SearchNodes { .. } | GraphOp::OpenNodes(_)
+        )
+    }
+
+    /// The MCP tool that asks for this operation, for logs and messages.
+    pub fn tool_name(&self) -> &'static str {
+        match self {
+            GraphOp::CreateEntities(_) => "create_entities",
+            GraphOp::CreateRelations(_) => "create_relations",
+            GraphOp::AddObservations(_) => "add_observations",
+            GraphOp::DeleteEntities(_) => "delete_entities",
+            GraphOp::DeleteObservations(_) => "delete_observations",
+            GraphOp::DeleteRelations(_) => "delete_relations",
+            GraphOp::ReadGraph => "read_graph",
+            GraphOp::SearchNodes { .. } => "search_nodes",
+            GraphOp::OpenNodes(_) => "open_nodes",
+        }
+    }
+}
+
+/// What `create_entities` did: the entities it created (observations
+/// deduplicated) and, in order of first appearance, the names it skipped
+/// because they already existed or came earlier in the same call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedEntities {
+    pub created: Vec<Entity>,
+    pub skipped: Vec<String>,
+}
+
+/// What `add_observations` appended to one entity, one per input item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedObservations {
+    pub entity_name: String,
+    pub added: Vec<String>,
+}
+
+/// What a delete found. `requested` counts the distinct items asked for,
+/// `deleted` those removed; `missing` lists, in request order, what matched
+/// nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleted<T> {
+    pub requested: usize,
+    pub deleted: usize,
+    pub missing: Vec<T>,
+}
+
+/// A `delete_observations` miss: either the entity itself is unknown, or it
+/// does not carry that observation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MissingObservation {
+    Entity(String),
+    Observation {
+        entity_name: String,
+        content: String,
+    },
+}
+
+/// The answer to a [`GraphOp`], variant for variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    EntitiesCreated(CreatedEntities),
+    RelationsCreated(Vec<Relation>),
+    ObservationsAdded(Vec<AddedObservations>),
+    EntitiesDeleted(Deleted<String>),
+    ObservationsDeleted(Deleted<MissingObservation>),
+    RelationsDeleted(Deleted<Relation>),
+    Graph(Graph),
+}
+
+/// Why an operation failed, in a form that crosses the socket. Every variant
+/// means the operation changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum OpError {
+    /// The call named an unknown entity; the message is the official one.
+    #[error("Entity with name {0} not found")]
+    UnknownEntity(String),
+    /// An argument breaks a limit: `path: problem`.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed (disk full, read-only file, …); nothing was written.
+    #[error("storage failure, nothing was written: {0}")]
+    Storage(String),
+}

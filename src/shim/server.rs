@@ -1,0 +1,272 @@
+//! The MCP session handler: `initialize`, the tool list and the resource are
+//! answered from static tables; tool calls are parsed, run on the
+//! [`Backend`] and rendered.
+//!
+//! Errors an agent can act on (bad arguments, unknown entities, an unknown
+//! tool) are tool results with `isError: true`, as the official server
+//! answers them; JSON-RPC errors are kept for protocol faults.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
+    CustomResult, ErrorCode, ErrorData, Implementation, InitializeResult, ListPromptsResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ResourceContents,
+    ServerCapabilities, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
+};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, ServerHandler};
+use serde_json::json;
+
+use super::args;
+use super::backend::{Backend, CallError};
+use super::render;
+use crate::model::{GraphOp, OpError, Outcome};
+
+/// The one resource: the whole graph.
+pub const GRAPH_URI: &str = "memory://knowledge-graph";
+
+/// The protocol versions this server speaks; `initialize` echoes the
+/// client's when it is one of these, and answers the newest otherwise.
+const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[
+    ProtocolVersion::V_2024_11_05,
+    ProtocolVersion::V_2025_03_26,
+    ProtocolVersion::V_2025_06_18,
+    ProtocolVersion::V_2025_11_25,
+];
+
+const INSTRUCTIONS: &str = "\
+This is your long-term memory: a knowledge graph shared by every session on this machine, \
+across all projects, that survives restarts. Entities are named nodes with a type and a list \
+of observations (short, self-contained facts); relations are directed, typed edges between \
+entity names, written in active voice (\"Alice works_at Acme\").
+- Start by looking up what you already know: search_nodes with a distinctive word \
+(case-insensitive substring of names, types and observations), then open_nodes for exact names. \
+read_graph returns everything and can be large.
+- Record durable facts worth remembering next time: create_entities for new things \
+(existing names are skipped, not overwritten), add_observations to extend an existing entity, \
+create_relations to connect entities that already exist.
+- Keep memory accurate: delete_observations for facts that became false, delete_entities \
+(also removes their relations) and delete_relations for what no longer holds.
+- Other sessions write to the same memory at the same time; re-read before relying on \
+something you read long ago.";
+
+/// The MCP face of one agent session.
+#[derive(Clone)]
+pub struct MemoryServer {
+    backend: Arc<Backend>,
+    subscribed: Arc<AtomicBool>,
+    tools: Arc<Vec<Tool>>,
+}
+
+impl MemoryServer {
+    pub fn new(backend: Arc<Backend>) -> Result<MemoryServer, serde_json::Error> {
+        Ok(MemoryServer {
+            backend,
+            subscribed: Arc::new(AtomicBool::new(false)),
+            tools: Arc::new(definitions()?),
+        })
+    }
+
+    /// Whether the client asked for `notifications/resources/updated`.
+    pub fn is_subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Relaxed)
+    }
+
+    async fn run_tool(
+        &self,
+        params: CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        let name = params.name.as_ref();
+        if !self.tools.iter().any(|t| t.name == name) {
+            return error_result(format!("MCP error -32602: Tool {name} not found"));
+        }
+        let op = match args::parse(name, params.arguments.as_ref()) {
+            Ok(op) => op,
+            Err(e) => {
+                return error_result(format!("Invalid arguments for tool {name}: {e}"));
+            }
+        };
+        let is_write = op.is_write();
+        match self.backend.call(op).await {
+            Ok(outcome) => {
+                if is_write && self.is_subscribed() {
+                    // Sent before the result, as the official server does, so a
+                    // client that re-reads on the notice already sees the change.
+                    if let Err(e) = context.peer.notify_resource_updated(updated()).await {
+                        tracing::debug!("notify: {e}");
+                    }
+                }
+                success_result(&outcome)
+            }
+            Err(CallError::Op(OpError::UnknownEntity(name))) => {
+                error_result(format!("Entity with name {name} not found"))
+            }
+            Err(CallError::Op(OpError::Invalid(problem))) => {
+                error_result(format!("Invalid arguments for tool {name}: {problem}"))
+            }
+            Err(CallError::Op(OpError::Storage(reason))) => error_result(format!(
+                "The memory store failed and nothing was written: {reason}"
+            )),
+            Err(CallError::Unavailable {
+                reason,
+                may_have_written,
+            }) => {
+                let effect = if !is_write {
+                    "Nothing was changed."
+                } else if may_have_written {
+                    "The write may or may not have been applied; check with open_nodes before retrying."
+                } else {
+                    "Nothing was written; it is safe to retry."
+                };
+                error_result(format!(
+                    "The memory store is unavailable: {reason}. {effect}"
+                ))
+            }
+        }
+    }
+}
+
+fn updated() -> rmcp::model::ResourceUpdatedNotificationParam {
+    rmcp::model::ResourceUpdatedNotificationParam::new(GRAPH_URI)
+}
+
+fn success_result(outcome: &Outcome) -> CallToolResult {
+    let rendered = render::outcome(outcome);
+    let mut result =
+        CallToolResult::success(rendered.texts.into_iter().map(ContentBlock::text).collect());
+    result.structured_content = Some(rendered.structured);
+    result
+}
+
+fn error_result(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+/// The nine tool definitions: the official ones, plus only the optional
+/// additions their schemas declare (`skipped` in `create_entities`).
+pub fn definitions() -> Result<Vec<Tool>, serde_json::Error> {
+    serde_json::from_str(include_str!("tools.json"))
+}
+
+fn method_not_found() -> ErrorData {
+    ErrorData::new(ErrorCode::METHOD_NOT_FOUND, "Method not found", None)
+}
+
+impl ServerHandler for MemoryServer {
+    fn get_info(&self) -> InitializeResult {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .enable_resources()
+            .enable_resources_subscribe()
+            .enable_resources_list_changed()
+            .build();
+        InitializeResult::new(capabilities)
+            .with_protocol_version(ProtocolVersion::V_2025_11_25)
+            .with_server_info(Implementation::new("memgraphd", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(PROTOCOL_VERSIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        Ok(self.run_tool(request, &context).await.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        serde_json::from_value(json!({
+            "resources": [{
+                "uri": GRAPH_URI,
+                "name": "knowledge-graph",
+                "title": "Knowledge Graph",
+                "description": "The full knowledge graph with all entities and relations",
+                "mimeType": "application/json",
+            }]
+        }))
+        .map_err(|e| ErrorData::internal_error(e.to_string(), None))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        if request.uri != GRAPH_URI {
+            return Err(ErrorData::resource_not_found(
+                format!("Resource {} not found", request.uri),
+                None,
+            ));
+        }
+        match self.backend.call(GraphOp::ReadGraph).await {
+            Ok(Outcome::Graph(graph)) => {
+                let contents = ResourceContents::text(render::graph_text(&graph), GRAPH_URI)
+                    .with_mime_type("application/json");
+                Ok(ReadResourceResult::new(vec![contents]).into())
+            }
+            Ok(_) => Err(ErrorData::internal_error(
+                "unexpected reply to read_graph",
+                None,
+            )),
+            Err(e) => Err(ErrorData::internal_error(e.to_string(), None)),
+        }
+    }
+
+    #[allow(deprecated)]
+    async fn subscribe(
+        &self,
+        _request: SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subscribed.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        _request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subscribed.store(false, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Err(method_not_found())
+    }
+
+    async fn on_custom_request(
+        &self,
+        _request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        Err(method_not_found())
+    }
+}

@@ -1,0 +1,276 @@
+//! The stdio transport under the rmcp session: newline-delimited JSON-RPC on
+//! stdin and stdout, with the limits and error answers of the contract.
+//!
+//! rmcp's own stdio transport drops a line that is not JSON without a word
+//! and reads lines of any length. Ours refuses a message over
+//! [`MAX_MESSAGE_BYTES`](crate::limits::MAX_MESSAGE_BYTES) without buffering
+//! it, answers unparsable input with a JSON-RPC parse error (-32700) and a
+//! well-formed message of the wrong shape with an invalid-request error
+//! (-32600), and keeps serving in every case.
+//!
+//! # Invariant
+//! Only the writer task writes to stdout, one whole line at a time, so
+//! responses, notifications and error answers never interleave.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::transport::Transport;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::{mpsc, watch};
+
+use crate::limits::MAX_MESSAGE_BYTES;
+
+/// Messages read but not yet taken by the session, and lines not yet written.
+const BACKLOG: usize = 64;
+/// How long, after stdin closes, requests already received may take to answer.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// A JSON-RPC transport over any reader and writer; `memgraphd mcp` uses
+/// stdin and stdout.
+pub struct LineTransport {
+    incoming: mpsc::Receiver<RxJsonRpcMessage<RoleServer>>,
+    outgoing: mpsc::Sender<String>,
+    /// Requests received and not yet answered. At end of input the session
+    /// ends only once this is zero, so no answer is lost to a closed stdin.
+    unanswered: Arc<watch::Sender<usize>>,
+}
+
+impl LineTransport {
+    /// Starts the reader and writer tasks. The session ends when `input`
+    /// reaches end of file.
+    pub fn new<R, W>(input: R, output: W) -> LineTransport
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        let (to_session, incoming) = mpsc::channel(BACKLOG);
+        let (outgoing, lines) = mpsc::channel(BACKLOG);
+        let unanswered = Arc::new(watch::Sender::new(0));
+        tokio::spawn(write_lines(output, lines));
+        tokio::spawn(read_messages(
+            input,
+            to_session,
+            outgoing.clone(),
+            unanswered.clone(),
+        ));
+        LineTransport {
+            incoming,
+            outgoing,
+            unanswered,
+        }
+    }
+}
+
+impl Transport<RoleServer> for LineTransport {
+    type Error = std::io::Error;
+
+    fn name() -> Cow<'static, str> {
+        "stdio".into()
+    }
+
+    fn send(
+        &mut self,
+        item: TxJsonRpcMessage<RoleServer>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        let outgoing = self.outgoing.clone();
+        let unanswered = self.unanswered.clone();
+        async move {
+            let mut value = serde_json::to_value(&item).map_err(std::io::Error::other)?;
+            restore_tool_execution(&mut value);
+            let sent = outgoing
+                .send(value.to_string())
+                .await
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdout closed"));
+            if is_answer(&value) {
+                unanswered.send_modify(|n| *n = n.saturating_sub(1));
+            }
+            sent
+        }
+    }
+
+    fn receive(&mut self) -> impl Future<Output = Option<RxJsonRpcMessage<RoleServer>>> + Send {
+        let mut unanswered = self.unanswered.subscribe();
+        async move {
+            if let Some(message) = self.incoming.recv().await {
+                return Some(message);
+            }
+            // End of input: let the calls in flight finish and answer first.
+            let drained = unanswered.wait_for(|n| *n == 0);
+            if tokio::time::timeout(DRAIN, drained).await.is_err() {
+                tracing::warn!("stdin closed; gave up waiting for calls in flight");
+            }
+            None
+        }
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.incoming.close();
+        std::future::ready(Ok(()))
+    }
+}
+
+/// rmcp's `Tool` has no `execution` member, which the official definitions
+/// carry (`{"taskSupport": "forbidden"}`, the default, since no tool here
+/// runs as a task). Put it back, so `tools/list` is the official list.
+fn restore_tool_execution(message: &mut Value) {
+    let Some(tools) = message
+        .get_mut("result")
+        .and_then(|r| r.get_mut("tools"))
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for tool in tools.iter_mut().filter_map(Value::as_object_mut) {
+        tool.entry("execution")
+            .or_insert_with(|| json!({ "taskSupport": "forbidden" }));
+    }
+}
+
+async fn write_lines<W: AsyncWrite + Unpin>(mut output: W, mut lines: mpsc::Receiver<String>) {
+    while let Some(mut line) = lines.recv().await {
+        line.push('\n');
+        let written = async {
+            output.write_all(line.as_bytes()).await?;
+            output.flush().await
+        };
+        if let Err(e) = written.await {
+            // The client is gone; nothing more can be said to it.
+            tracing::debug!("stdout: {e}");
+            return;
+        }
+    }
+}
+
+fn is_request(message: &Value) -> bool {
+    message.get("id").is_some() && message.get("method").is_some()
+}
+
+fn is_answer(message: &Value) -> bool {
+    message.get("id").is_some()
+        && (message.get("result").is_some() || message.get("error").is_some())
+}
+
+async fn read_messages<R: AsyncRead + Unpin>(
+    input: R,
+    to_session: mpsc::Sender<RxJsonRpcMessage<RoleServer>>,
+    outgoing: mpsc::Sender<String>,
+    unanswered: Arc<watch::Sender<usize>>,
+) {
+    let mut input = BufReader::new(input);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match read_line(&mut input, &mut line).await {
+            Ok(Line::Eof) => return,
+            Ok(Line::TooLong) => {
+                let answer = error_answer(
+                    Value::Null,
+                    -32600,
+                    &format!("Invalid Request: message exceeds {MAX_MESSAGE_BYTES} bytes"),
+                );
+                if outgoing.send(answer).await.is_err() {
+                    return;
+                }
+            }
+            Ok(Line::Complete) => {
+                let text = line.strip_suffix(b"\r").unwrap_or(&line);
+                if text.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                match parse(text) {
+                    Ok((message, is_request)) => {
+                        if is_request {
+                            unanswered.send_modify(|n| *n += 1);
+                        }
+                        if to_session.send(message).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(answer) => {
+                        if outgoing.send(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::debug!("stdin: {e}");
+                return;
+            }
+        }
+    }
+}
+
+enum Line {
+    Complete,
+    TooLong,
+    Eof,
+}
+
+/// Reads one line into `line` without its `\n`. A line longer than the limit
+/// is skipped to its end without being kept in memory.
+async fn read_line<R: AsyncBufReadExt + Unpin>(
+    input: &mut R,
+    line: &mut Vec<u8>,
+) -> std::io::Result<Line> {
+    let mut too_long = false;
+    loop {
+        let buf = input.fill_buf().await?;
+        if buf.is_empty() {
+            // A last message without a newline still counts.
+            return Ok(if too_long {
+                Line::TooLong
+            } else if line.is_empty() {
+                Line::Eof
+            } else {
+                Line::Complete
+            });
+        }
+        let (chunk, found) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        if !too_long {
+            if line.len() + chunk.len() > MAX_MESSAGE_BYTES {
+                too_long = true;
+                line.clear();
+            } else {
+                line.extend_from_slice(chunk);
+            }
+        }
+        let used = found.unwrap_or(buf.len());
+        input.consume(used);
+        if found.is_some() {
+            return Ok(if too_long {
+                Line::TooLong
+            } else {
+                Line::Complete
+            });
+        }
+    }
+}
+
+/// Parses one line into a message, or into the error answer it deserves.
+/// Parses one line into a message (and whether it awaits an answer), or
+/// into the error answer it deserves.
+fn parse(text: &[u8]) -> Result<(RxJsonRpcMessage<RoleServer>, bool), String> {
+    let value: Value = serde_json::from_slice(text)
+        .map_err(|e| error_answer(Value::Null, -32700, &format!("Parse error: {e}")))?;
+    let id = value.get("id").cloned().unwrap_or(Value::Null);
+    let is_request = is_request(&value);
+    serde_json::from_value(value)
+        .map(|message| (message, is_request))
+        .map_err(|e| error_answer(id, -32600, &format!("Invalid Request: {e}")))
+}
+
+fn error_answer(id: Value, code: i64, message: &str) -> String {
+    json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } }).to_string()
+}
+
+#[cfg(test)]
+mod tests;

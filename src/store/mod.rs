@@ -1,0 +1,318 @@
+//! The SQLite graph store: opening the file, the schema, and the nine graph
+//! operations.
+//!
+//! # Invariants
+//! - Only this module names `rusqlite`; only the writer thread holds a
+//!   [`Store`] (it is `Send`, not `Sync`).
+//! - Every write runs inside a `BEGIN IMMEDIATE` transaction, and every
+//!   request inside its own savepoint, so a request that fails changes
+//!   nothing while the requests grouped with it still commit ([`Batch`]).
+//! - No query runs once per entity, and no query binds one variable per item:
+//!   sets of names or ids travel as one `rarray` parameter.
+//!
+//! # Durability
+//! WAL mode with `synchronous=FULL` by default: a committed transaction
+//! survives power loss. [`Durability::Normal`] keeps the database consistent
+//! after a crash but may lose the last commits on power loss.
+
+mod read;
+mod schema;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use crate::model::{GraphOp, Outcome};
+
+/// How hard a commit tries to reach the disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: a commit survives power loss.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: faster; a crash never corrupts, but a power loss
+    /// may drop the last commits.
+    Normal,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The call named an entity that does not exist; the agent can fix it.
+    #[error("Entity with name {0} not found")]
+    UnknownEntity(String),
+    /// The call breaks a limit of the contract; the agent can fix it.
+    #[error("invalid arguments: {0}")]
+    Invalid(#[from] crate::limits::LimitError),
+    /// A newer memgraphd wrote this file. Refuse it, and never delete it.
+    #[error("database schema v{found} is newer than this build supports (v{supported}); upgrade memgraphd")]
+    SchemaTooNew { found: u32, supported: u32 },
+    /// The file is not a database this build can use.
+    #[error("{path} is not a memgraphd database: {reason}")]
+    NotOurs { path: PathBuf, reason: String },
+    #[error("creating directory {path}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("sqlite")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A recorded reply could not be decoded; the record is from another build.
+    #[error("decoding a recorded reply")]
+    Record(String),
+}
+
+impl StoreError {
+    /// Whether the caller, not the machine, is at fault: the same call will
+    /// fail again, and nothing was written.
+    pub fn is_caller_error(&self) -> bool {
+        matches!(self, StoreError::UnknownEntity(_) | StoreError::Invalid(_))
+    }
+}
+
+/// Row counts, for `memgraphd status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub entities: u64,
+    pub observations: u64,
+    pub relations: u64,
+}
+
+/// An open memgraphd database.
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens the database at `path`, creating it and its missing parent
+    /// directories, and migrates it to the current schema.
+    pub fn open(path: &Path, durability: Durability) -> Result<Store, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        Store::setup(conn, Some(path.to_owned()), durability)
+    }
+
+    /// A private in-memory database, for tests and benchmarks.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::setup(Connection::open_in_memory()?, None, Durability::Full)
+    }
+
+    fn setup(
+        mut conn: Connection,
+        path: Option<PathBuf>,
+        durability: Durability,
+    ) -> Result<Store, StoreError> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // Look before touching anything: a database from a newer build, or a
+        // file that is not a database at all, must be left byte for byte as it was.
+        let found: u32 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| not_ours(&path, e))?;
+        let supported = schema::supported_version();
+        if found > supported {
+            return Err(StoreError::SchemaTooNew { found, supported });
+        }
+        if found == 0 && !is_empty(&conn)? {
+            return Err(StoreError::NotOurs {
+                path: path.unwrap_or_default(),
+                reason: "it has tables but no memgraphd schema version".into(),
+            });
+        }
+        // The journal mode cannot change inside a transaction, so it comes
+        // before the migrations.
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if path.is_some() && !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::NotOurs {
+                path: path.unwrap_or_default(),
+                reason: format!("journal mode stays {mode:?}, not WAL"),
+            });
+        }
+        let synchronous = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", synchronous)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        rusqlite::vtab::array::load_module(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(Store { conn, path })
+    }
+
+    /// The file this store lives in (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Runs one operation on its own: a write in its own transaction, a read
+    /// as it is.
+    pub fn apply(&mut self, op: &GraphOp) -> Result<Outcome, StoreError> {
+        if !op.is_write() {
+            return self.read(op);
+        }
+        let mut batch = self.batch()?;
+        let outcome = batch.apply(op)?;
+        batch.commit()?;
+        Ok(outcome)
+    }
+
+    /// Runs a read-only operation. Writes are refused here so that nothing
+    /// can write outside a transaction.
+    pub fn read(&self, op: &GraphOp) -> Result<Outcome, StoreError> {
+        crate::limits::check(op)?;
+        read::run(&self.conn, op)
+    }
+
+    /// Starts a group of writes that will be committed together.
+    pub fn batch(&mut self) -> Result<Batch<'_>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Batch { tx })
+    }
+
+    /// How many entities, observations and relations are stored.
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        let count = |table: &str| -> Result<u64, StoreError> {
+            let sql = format!("SELECT count(*) FROM {table}");
+            Ok(self.conn.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
+        };
+        Ok(Counts {
+            entities: count("entities")?,
+            observations: count("observations")?,
+            relations: count("relations")?,
+        })
+    }
+
+    /// Copies the WAL back into the database file so the WAL stays small.
+    /// Cheap when there is nothing to copy; call it when idle.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Closes the database after a last checkpoint, so that the WAL is
+    /// empty and a copy of the main file alone is complete.
+    pub fn close(self) -> Result<(), StoreError> {
+        self.conn.execute_batch("PRAGMA optimize")?;
+        self.checkpoint()?;
+        self.conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
+    }
+
+    #[cfg(test)]
+    fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Writes grouped in one `BEGIN IMMEDIATE` transaction, each request in its
+/// own savepoint. Nothing is durable until [`Batch::commit`]; dropping the
+/// batch rolls everything back.
+pub struct Batch<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Batch<'_> {
+    /// Applies one request atomically: on error, its own changes are rolled
+    /// back and the batch carries on.
+    pub fn apply(&mut self, op: &GraphOp) -> Result<Outcome, StoreError> {
+        crate::limits::check(op)?;
+        if !op.is_write() {
+            return read::run(&self.tx, op);
+        }
+        let savepoint = self.tx.savepoint()?;
+        let outcome = write::run(&savepoint, op, now_millis())?;
+        savepoint.commit()?;
+        Ok(outcome)
+    }
+
+    /// Like [`Batch::apply`], but at most once per `request_id`: a request id
+    /// seen before gets the reply recorded then, and nothing is applied. The
+    /// record commits with the write, so "applied" and "recorded" are one fact.
+    pub fn apply_once(&mut self, request_id: &[u8], op: &GraphOp) -> Result<Outcome, StoreError> {
+        if let Some(outcome) = self.recorded(request_id)? {
+            return Ok(outcome);
+        }
+        crate::limits::check(op)?;
+        let savepoint = self.tx.savepoint()?;
+        let now = now_millis();
+        let outcome = write::run(&savepoint, op, now)?;
+        let reply = bincode::serde::encode_to_vec(&outcome, bincode::config::standard())
+            .map_err(|e| StoreError::Record(e.to_string()))?;
+        savepoint
+            .prepare_cached(
+                "INSERT INTO applied_requests (request_id, reply, applied_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(rusqlite::params![request_id, reply, now])?;
+        savepoint.commit()?;
+        Ok(outcome)
+    }
+
+    fn recorded(&self, request_id: &[u8]) -> Result<Option<Outcome>, StoreError> {
+        let reply: Option<Vec<u8>> = self
+            .tx
+            .prepare_cached("SELECT reply FROM applied_requests WHERE request_id = ?1")?
+            .query_row([request_id], |r| r.get(0))
+            .optional()?;
+        reply
+            .map(|bytes| {
+                bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
+                    .map(|(outcome, _)| outcome)
+                    .map_err(|e| StoreError::Record(e.to_string()))
+            })
+            .transpose()
+    }
+
+    /// Forgets request ids recorded before `before_millis`; a retry comes
+    /// within seconds, so a day of history is plenty.
+    pub fn forget_requests_before(&mut self, before_millis: i64) -> Result<usize, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("DELETE FROM applied_requests WHERE applied_at < ?1")?
+            .execute([before_millis])?)
+    }
+
+    /// Makes every request applied in this batch durable at once.
+    pub fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit of every stored timestamp.
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn is_empty(conn: &Connection) -> Result<bool, StoreError> {
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    Ok(tables == 0)
+}
+
+fn not_ours(path: &Option<PathBuf>, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotOurs {
+            path: path.clone().unwrap_or_default(),
+            reason: "the file is not an SQLite database".into(),
+        },
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,188 @@
+//! The three reading operations: `read_graph`, `search_nodes`, `open_nodes`.
+//!
+//! Each loads its entities with one query (entities joined to their
+//! observations, ordered by entity id then observation id, which is insertion
+//! order) and its relations with one more. Sets of ids or names are bound as
+//! a single `rarray` parameter, so no result size hits SQLite's limit on
+//! bound variables.
+//!
+//! Search: for queries of three or more characters the trigram indexes give
+//! candidates (any entity whose lower-cased name, type or an observation
+//! contains the lower-cased query as a substring, plus nothing else, since
+//! trigram phrase matching on case-sensitive lower-cased text is exact);
+//! shorter queries scan. Either way, the rule of TOOLS.md is checked again in
+//! Rust on each candidate, so the index only ever narrows, never decides.
+
+use std::rc::Rc;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, Params};
+
+use super::StoreError;
+use crate::model::{Entity, Graph, GraphOp, Outcome, Relation};
+
+/// Characters a query needs before the trigram index can answer it.
+const TRIGRAM: usize = 3;
+
+/// Runs a reading operation. Writes never reach here.
+pub(super) fn run(conn: &Connection, op: &GraphOp) -> Result<Outcome, StoreError> {
+    let graph = match op {
+        GraphOp::ReadGraph => read_graph(conn)?,
+        GraphOp::SearchNodes { query } => search_nodes(conn, query)?,
+        GraphOp::OpenNodes(names) => open_nodes(conn, names)?,
+        _ => unreachable!("read::run is only called with read operations"),
+    };
+    Ok(Outcome::Graph(graph))
+}
+
+const ENTITY_COLUMNS: &str = "SELECT e.id, e.name, e.entity_type, o.content
+     FROM entities e LEFT JOIN observations o ON o.entity_id = e.id";
+
+const RELATION_COLUMNS: &str = "SELECT f.name, t.name, r.relation_type
+     FROM relations r
+     JOIN entities f ON f.id = r.from_id
+     JOIN entities t ON t.id = r.to_id";
+
+pub(super) fn read_graph(conn: &Connection) -> Result<Graph, StoreError> {
+    let entities = load_entities(conn, &format!("{ENTITY_COLUMNS} ORDER BY e.id, o.id"), [])?;
+    let relations = load_relations(conn, &format!("{RELATION_COLUMNS} ORDER BY r.id"), [])?;
+    Ok(Graph {
+        entities: entities.into_iter().map(|(_, e)| e).collect(),
+        relations,
+    })
+}
+
+fn open_nodes(conn: &Connection, names: &[String]) -> Result<Graph, StoreError> {
+    let names = array(names.iter().map(|n| Value::Text(n.clone())));
+    let entities = load_entities(
+        conn,
+        &format!("{ENTITY_COLUMNS} WHERE e.name IN rarray(?1) ORDER BY e.id, o.id"),
+        [names],
+    )?;
+    with_touching_relations(conn, entities)
+}
+
+fn search_nodes(conn: &Connection, query: &str) -> Result<Graph, StoreError> {
+    let needle = query.to_lowercase();
+    let candidates = if needle.chars().count() >= TRIGRAM {
+        load_entities(conn, &indexed_search_sql(), [fts_phrase(&needle)])?
+    } else {
+        load_entities(conn, &format!("{ENTITY_COLUMNS} ORDER BY e.id, o.id"), [])?
+    };
+    let matches = candidates
+        .into_iter()
+        .filter(|(_, e)| needle.is_empty() || entity_matches(e, &needle))
+        .collect();
+    with_touching_relations(conn, matches)
+}
+
+/// The search query for needles of `TRIGRAM` or more characters: entities
+/// whose name and type, or one of whose observations, the trigram indexes
+/// match with the quoted phrase `?1`. Its plan must never scan observations.
+pub(super) fn indexed_search_sql() -> String {
+    format!(
+        "{ENTITY_COLUMNS}
+         WHERE e.id IN (
+             SELECT rowid FROM entity_fts WHERE entity_fts MATCH ?1
+             UNION
+             SELECT x.entity_id FROM observations x
+             WHERE x.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH ?1)
+         )
+         ORDER BY e.id, o.id"
+    )
+}
+
+/// `needle` as one FTS5 phrase: quoted, inner quotes doubled, so no character
+/// of the query is ever FTS5 syntax.
+pub(super) fn fts_phrase(needle: &str) -> String {
+    format!("\"{}\"", needle.replace('"', "\"\""))
+}
+
+/// The rule of TOOLS.md: the lower-cased query is a substring of the
+/// lower-cased name, type, or any observation.
+pub(crate) fn entity_matches(entity: &Entity, needle: &str) -> bool {
+    let contains = |s: &str| s.to_lowercase().contains(needle);
+    contains(&entity.name)
+        || contains(&entity.entity_type)
+        || entity.observations.iter().any(|o| contains(o))
+}
+
+/// Completes a set of entities with every relation that has at least one
+/// endpoint among them.
+fn with_touching_relations(
+    conn: &Connection,
+    entities: Vec<(i64, Entity)>,
+) -> Result<Graph, StoreError> {
+    let relations = if entities.is_empty() {
+        Vec::new()
+    } else {
+        let ids = array(entities.iter().map(|(id, _)| Value::Integer(*id)));
+        load_relations(
+            conn,
+            &format!(
+                "{RELATION_COLUMNS}
+                 WHERE r.id IN (
+                     SELECT id FROM relations WHERE from_id IN rarray(?1)
+                     UNION
+                     SELECT id FROM relations WHERE to_id IN rarray(?1)
+                 )
+                 ORDER BY r.id"
+            ),
+            [ids],
+        )?
+    };
+    Ok(Graph {
+        entities: entities.into_iter().map(|(_, e)| e).collect(),
+        relations,
+    })
+}
+
+fn array(values: impl Iterator<Item = Value>) -> rusqlite::vtab::array::Array {
+    Rc::new(values.collect())
+}
+
+/// Runs an entity query (id, name, type, observation or NULL; ordered by
+/// entity then observation) and folds its rows into entities.
+fn load_entities(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> Result<Vec<(i64, Entity)>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut entities: Vec<(i64, Entity)> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let observation: Option<String> = row.get(3)?;
+        match entities.last_mut() {
+            Some((last, entity)) if *last == id => entity.observations.extend(observation),
+            _ => entities.push((
+                id,
+                Entity {
+                    name: row.get(1)?,
+                    entity_type: row.get(2)?,
+                    observations: observation.into_iter().collect(),
+                },
+            )),
+        }
+    }
+    Ok(entities)
+}
+
+fn load_relations(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> Result<Vec<Relation>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let relations = stmt
+        .query_map(params, |row| {
+            Ok(Relation {
+                from: row.get(0)?,
+                to: row.get(1)?,
+                relation_type: row.get(2)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(relations)
+}
