@@ -140,6 +140,8 @@ fn success_result(outcome: &Outcome) -> CallToolResult {
     let mut result =
         CallToolResult::success(rendered.texts.into_iter().map(ContentBlock::text).collect());
     result.structured_content = Some(rendered.structured);
+    // The official server leaves `isError` out of successful results.
+    result.is_error = None;
     result
 }
 

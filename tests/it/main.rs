@@ -1,0 +1,5 @@
+//! End-to-end tests: the real `memgraphd` binary, driven over stdio the way
+//! an MCP client drives it, each test on its own temporary database.
+
+mod conformance;
+mod support;

@@ -1,0 +1,246 @@
+//! The test harness: a private memgraphd home per test, and an MCP client
+//! that talks JSON-RPC to a real `memgraphd mcp` process over its stdio.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// How long any single answer may take before a test fails.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A private home for one test: its own database, nothing shared.
+pub struct TestEnv {
+    // Keep the prefix short: socket paths must stay under about 100 bytes.
+    home: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let home = tempfile::Builder::new()
+            .prefix("mg")
+            .tempdir()
+            .expect("creating a temp dir");
+        TestEnv { home }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.home.path()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.home.path().join("memory.db")
+    }
+
+    /// A `memgraphd` command confined to this test's files.
+    pub fn memgraphd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_memgraphd"));
+        cmd.args(args)
+            .env("MEMGRAPHD_DB", self.db_path())
+            .env_remove("RUST_LOG");
+        cmd
+    }
+
+    /// A shim that has completed `initialize`.
+    pub fn shim(&self) -> Shim {
+        let mut shim = self.raw_shim();
+        shim.initialize("2025-11-25");
+        shim
+    }
+
+    /// A shim straight after spawning, before any message.
+    pub fn raw_shim(&self) -> Shim {
+        let child = self
+            .memgraphd(&["mcp"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning memgraphd mcp");
+        Shim::new(child)
+    }
+}
+
+/// A JSON-RPC message the shim sent, as it arrived.
+pub enum Incoming {
+    Message(Value),
+    Closed,
+}
+
+/// An MCP client on a live `memgraphd mcp` process.
+pub struct Shim {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    incoming: mpsc::Receiver<Incoming>,
+    next_id: i64,
+    /// Notifications received and not yet taken.
+    pub notifications: Vec<Value>,
+}
+
+impl Shim {
+    fn new(mut child: Child) -> Shim {
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("shim wrote a line that is not JSON ({e}): {line}"));
+                if tx.send(Incoming::Message(value)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(Incoming::Closed);
+        });
+        Shim {
+            child,
+            stdin: Some(stdin),
+            incoming,
+            next_id: 1000,
+            notifications: Vec::new(),
+        }
+    }
+
+    pub fn initialize(&mut self, version: &str) -> Value {
+        let answer = self.request(
+            "initialize",
+            json!({
+                "protocolVersion": version,
+                "capabilities": {},
+                "clientInfo": {"name": "memgraphd-tests", "version": "0"}
+            }),
+        );
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        answer
+    }
+
+    /// Writes one raw line (a newline is added).
+    pub fn send_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin already closed");
+        stdin
+            .write_all(line.as_bytes())
+            .and_then(|_| stdin.write_all(b"\n"))
+            .and_then(|_| stdin.flush())
+            .expect("writing to the shim");
+    }
+
+    pub fn send(&mut self, message: &Value) {
+        self.send_line(&message.to_string());
+    }
+
+    /// Sends a request and returns the whole response message.
+    pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        if !params.is_null() {
+            message["params"] = params;
+        }
+        self.send(&message);
+        self.answer_to(&json!(id))
+    }
+
+    /// Sends a request and returns its `result`, failing on a JSON-RPC error.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let answer = self.request_raw(method, params);
+        match answer.get("result") {
+            Some(result) => result.clone(),
+            None => panic!("{method} failed: {answer:#}"),
+        }
+    }
+
+    /// Calls a tool and returns its result (which may have `isError`).
+    pub fn call(&mut self, tool: &str, arguments: Value) -> Value {
+        self.request(
+            "tools/call",
+            json!({"name": tool, "arguments": arguments}),
+        )
+    }
+
+    /// Calls a tool and returns its structured content, failing on `isError`.
+    pub fn call_ok(&mut self, tool: &str, arguments: Value) -> Value {
+        let result = self.call(tool, arguments);
+        assert_ne!(result["isError"], json!(true), "{tool} failed: {result:#}");
+        result["structuredContent"].clone()
+    }
+
+    /// Waits for the response with this id; notifications seen meanwhile are kept.
+    pub fn answer_to(&mut self, id: &Value) -> Value {
+        loop {
+            match self.next_message(ANSWER_TIMEOUT) {
+                Some(message) if message.get("id") == Some(id) && message.get("method").is_none() => {
+                    return message;
+                }
+                Some(message) if message.get("method").is_some() => self.notifications.push(message),
+                Some(other) => panic!("unexpected message while waiting for {id}: {other:#}"),
+                None => panic!("the shim closed stdout while waiting for {id}"),
+            }
+        }
+    }
+
+    /// The next message, or `None` if stdout closed. Fails after `timeout`.
+    pub fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        match self.incoming.recv_timeout(timeout) {
+            Ok(Incoming::Message(value)) => Some(value),
+            Ok(Incoming::Closed) | Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("no message from the shim within {timeout:?}"),
+        }
+    }
+
+    /// Waits until a notification with `method` arrives (or was already kept).
+    pub fn wait_for_notification(&mut self, method: &str, timeout: Duration) -> Value {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(i) = self.notifications.iter().position(|n| n["method"] == method) {
+                return self.notifications.remove(i);
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(!left.is_zero(), "no {method} notification within {timeout:?}");
+            match self.incoming.recv_timeout(left) {
+                Ok(Incoming::Message(m)) if m.get("method").is_some() => self.notifications.push(m),
+                Ok(Incoming::Message(m)) => panic!("unexpected message: {m:#}"),
+                Ok(Incoming::Closed) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("the shim closed stdout")
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        }
+    }
+
+    /// Closes stdin, as a client does when its session ends.
+    pub fn close_stdin(&mut self) {
+        self.stdin.take();
+    }
+
+    /// Waits for the process to exit, up to `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("polling the shim") {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Shim {
+    fn drop(&mut self) {
+        self.stdin.take();
+        if self.wait_exit(Duration::from_secs(5)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
