@@ -1,38 +1,132 @@
 //! The `memgraphd` command: parses arguments, sets up logging, and hands
 //! over to the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use memgraphd::shim::{self, ShimConfig};
+use clap::{Parser, Subcommand, ValueEnum};
+use memgraphd::client::{ClientConfig, ClientError};
+use memgraphd::config::Paths;
+use memgraphd::daemon::{self, DaemonConfig};
 use memgraphd::store::Durability;
 
+/// Knowledge-graph memory for AI coding agents, shared safely by every session.
+///
+/// Register it with an MCP client, e.g.:
+///   claude mcp add memory -s user -- memgraphd mcp
 #[derive(Parser)]
-#[command(
-    name = "memgraphd",
-    version,
-    about = "Knowledge-graph memory for AI coding agents, shared safely by every session"
-)]
+#[command(name = "memgraphd", version, about, long_about = None, verbatim_doc_comment)]
 struct Cli {
-    /// The database file.
-    #[arg(long, env = "MEMGRAPHD_DB", global = true)]
+    /// The database file [default: the OS data dir, e.g. ~/.local/share/memgraphd/memory.db]
+    #[arg(long, env = "MEMGRAPHD_DB", global = true, value_name = "PATH")]
     db: Option<PathBuf>,
+    /// The daemon's socket [default: derived from the database path]
+    #[arg(long, env = "MEMGRAPHD_SOCKET", global = true, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// The daemon's log file [default: memgraphd.log beside the database]
+    #[arg(long, env = "MEMGRAPHD_LOG", global = true, value_name = "PATH")]
+    log: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve one MCP session on stdin/stdout (what an MCP client launches).
-    Mcp,
+    /// Serve one MCP session on stdin/stdout; starts the daemon if needed.
+    ///
+    /// This is what an MCP client launches:
+    ///   claude mcp add memory -s user -- memgraphd mcp
+    #[command(verbatim_doc_comment)]
+    Mcp {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+    },
+    /// Run the daemon in the foreground (for systemd or launchd).
+    ///
+    /// Shims start it by themselves; run it by hand to supervise it:
+    ///   memgraphd serve --idle-timeout 0
+    #[command(verbatim_doc_comment)]
+    Serve {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+    },
+    /// Show the running daemon: version, uptime, paths, sizes, counts.
+    ///
+    /// Exits non-zero when no daemon runs; never starts one.
+    ///   memgraphd status
+    #[command(verbatim_doc_comment)]
+    Status,
+    /// Stop the running daemon after it commits and checkpoints.
+    ///
+    ///   memgraphd stop
+    #[command(verbatim_doc_comment)]
+    Stop,
+}
+
+/// How a daemon runs (used by `serve`, and passed on by `mcp` when it
+/// starts one).
+#[derive(clap::Args, Clone)]
+struct DaemonArgs {
+    /// full: a commit survives power loss; normal: faster, may lose the last commits on power loss
+    #[arg(long, value_enum, default_value_t = DurabilityArg::Full)]
+    durability: DurabilityArg,
+    /// Exit after this long with no session, e.g. 30m, 2h, 90s; 0 never exits
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    idle_timeout: Duration,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum DurabilityArg {
+    Full,
+    Normal,
+}
+
+impl DaemonArgs {
+    fn durability(&self) -> Durability {
+        match self.durability {
+            DurabilityArg::Full => Durability::Full,
+            DurabilityArg::Normal => Durability::Normal,
+        }
+    }
+
+    fn as_serve_args(&self) -> Vec<String> {
+        let durability = match self.durability {
+            DurabilityArg::Full => "full",
+            DurabilityArg::Normal => "normal",
+        };
+        vec![
+            "--durability".into(),
+            durability.into(),
+            "--idle-timeout".into(),
+            format!("{}s", self.idle_timeout.as_secs()),
+        ]
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90s, 30m or 2h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m or h")),
+    };
+    Ok(Duration::from_secs(seconds))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("memgraphd: {e:#}");
             ExitCode::FAILURE
@@ -40,22 +134,116 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let db = cli
-        .db
-        .context("no database: pass --db or set MEMGRAPHD_DB")?;
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let paths = Paths::resolve(cli.db.as_deref(), cli.socket.as_deref(), cli.log.as_deref())
+        .context("resolving paths")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     match cli.command {
-        Command::Mcp => runtime
-            .block_on(shim::run(ShimConfig {
-                db_path: db,
-                durability: Durability::Full,
-            }))
-            .context("mcp session")?,
+        Command::Mcp { daemon } => {
+            init_logging(None);
+            let config = ClientConfig {
+                paths,
+                spawn: true,
+                serve_args: daemon.as_serve_args(),
+                client: "mcp".into(),
+            };
+            runtime
+                .block_on(memgraphd::shim::run(config))
+                .context("mcp session")?;
+        }
+        Command::Serve { daemon } => {
+            init_logging(Some(&paths.log));
+            let config = DaemonConfig {
+                paths,
+                durability: daemon.durability(),
+                idle_timeout: (!daemon.idle_timeout.is_zero()).then_some(daemon.idle_timeout),
+            };
+            match runtime.block_on(daemon::run(config)) {
+                Err(e) if e.is_already_running() => {
+                    tracing::info!("{e}; exiting");
+                }
+                other => other.context("daemon")?,
+            }
+        }
+        Command::Status => {
+            init_logging(None);
+            match runtime.block_on(memgraphd::admin::status(&paths)) {
+                Ok(status) => println!("{}", memgraphd::admin::format_status(&status, &paths)),
+                Err(ClientError::NotRunning { .. }) => {
+                    println!("memgraphd is not running for {}", paths.db.display());
+                    println!("socket: {}", paths.socket.display());
+                    println!("log:    {}", paths.log.display());
+                    return Ok(ExitCode::from(3));
+                }
+                Err(e) => return Err(e).context("asking the daemon for its status"),
+            }
+        }
+        Command::Stop => {
+            init_logging(None);
+            match runtime.block_on(memgraphd::admin::stop(&paths, Duration::from_secs(30))) {
+                Ok(pid) => println!("stopped memgraphd (pid {pid})"),
+                Err(ClientError::NotRunning { .. }) => {
+                    println!("memgraphd is not running for {}", paths.db.display());
+                }
+                Err(e) => return Err(e).context("stopping the daemon"),
+            }
+        }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs go to the log file for the daemon, to stderr otherwise (never to
+/// stdout, which is the MCP channel). `RUST_LOG` sets the level: error,
+/// warn, info, debug or trace.
+fn init_logging(file: Option<&Path>) {
+    use tracing_subscriber::filter::LevelFilter;
+    let default = if file.is_some() {
+        LevelFilter::INFO
+    } else {
+        LevelFilter::WARN
+    };
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|s| s.parse::<LevelFilter>().ok())
+        .unwrap_or(default);
+    let builder = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_target(false)
+        .with_max_level(level);
+    let log = file.and_then(|path| match open_log(path) {
+        Ok(log) => Some(log),
+        Err(e) => {
+            eprintln!(
+                "memgraphd: cannot open log {}: {e}; logging to stderr",
+                path.display()
+            );
+            None
+        }
+    });
+    let _ = match log {
+        Some(log) => builder.with_writer(std::sync::Mutex::new(log)).try_init(),
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
+}
+
+/// Log files past this size are rotated to `<log>.1` when the daemon starts.
+const LOG_ROTATE_BYTES: u64 = 10 * 1024 * 1024;
+
+fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
+        let mut old = path.as_os_str().to_owned();
+        old.push(".1");
+        std::fs::rename(path, old)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
 }

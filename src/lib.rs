@@ -17,6 +17,9 @@
 //! - Nothing reachable from `shim::run` writes to stdout except the MCP
 //!   transport, because stdout is the JSON-RPC channel.
 
+pub mod admin;
+pub mod client;
+pub mod config;
 pub mod daemon;
 pub mod limits;
 pub mod model;

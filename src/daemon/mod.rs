@@ -1,3 +1,206 @@
-//! The daemon side: the writer actor that owns the store.
+//! The daemon (`memgraphd serve`): the one process that owns a database.
+//!
+//! Start-up order: take the instance lock ([`lock`]), open the store and
+//! start the writer actor ([`actor`]), bind the socket ([`socket`]), accept.
+//! Each connection runs as its own task ([`connection`]) that only talks to
+//! the actor through a [`DbHandle`].
+//!
+//! Shutdown (SIGTERM, SIGINT, a `Shutdown` request, or the idle timeout):
+//! stop accepting and unlink the socket, so the next shim starts a fresh
+//! daemon; cancel the connections (each finishes the call it is in); wait
+//! for them; drop the last handle so the actor drains its queue, commits,
+//! checkpoints the WAL and closes; release the lock.
 
 pub mod actor;
+mod connection;
+pub mod lock;
+pub mod socket;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use interprocess::local_socket::traits::tokio::Listener as _;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Paths;
+use crate::store::{Durability, Store, StoreError};
+use actor::DbHandle;
+use lock::{InstanceLock, LockError};
+
+/// How the daemon runs.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    pub paths: Paths,
+    pub durability: Durability,
+    /// Exit after this long with no connection.
+    pub idle_timeout: Option<Duration>,
+}
+
+/// Why the daemon stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("opening the database {path}")]
+    Store {
+        path: PathBuf,
+        #[source]
+        source: StoreError,
+    },
+    #[error("binding the socket {path}")]
+    Bind {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("starting the database thread")]
+    Thread(#[source] std::io::Error),
+    #[error("installing signal handlers")]
+    Signals(#[source] std::io::Error),
+}
+
+impl DaemonError {
+    /// Another daemon already serves the database: not a failure, just
+    /// nothing to do (this is how concurrent auto-spawns resolve).
+    pub fn is_already_running(&self) -> bool {
+        matches!(self, DaemonError::Lock(LockError::Held))
+    }
+}
+
+/// What every connection task shares.
+pub(crate) struct Shared {
+    pub db: DbHandle,
+    pub paths: Paths,
+    pub started: Instant,
+    pub sessions: AtomicU64,
+    pub next_connection: AtomicU64,
+    pub stop: CancellationToken,
+}
+
+/// Idle WAL checkpoints happen after this long without a connection request.
+const CHECKPOINT_AFTER: Duration = Duration::from_secs(5);
+
+/// Runs the daemon until it is asked to stop.
+pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
+    let paths = config.paths;
+    let lock = InstanceLock::acquire(&paths.lock)?;
+    let store_path = paths.db.clone();
+    let durability = config.durability;
+    let store = tokio::task::spawn_blocking(move || Store::open(&store_path, durability))
+        .await
+        .map_err(|e| DaemonError::Thread(std::io::Error::other(e)))?
+        .map_err(|source| DaemonError::Store {
+            path: paths.db.clone(),
+            source,
+        })?;
+    let (db, db_thread) = DbHandle::spawn(store).map_err(DaemonError::Thread)?;
+    let listener = socket::bind(&paths.socket).map_err(|source| DaemonError::Bind {
+        path: paths.socket.clone(),
+        source,
+    })?;
+    tracing::info!(
+        pid = std::process::id(),
+        version = env!("CARGO_PKG_VERSION"),
+        db = %paths.db.display(),
+        socket = %paths.socket.display(),
+        "daemon started"
+    );
+
+    let shared = Arc::new(Shared {
+        db,
+        paths,
+        started: Instant::now(),
+        sessions: AtomicU64::new(0),
+        next_connection: AtomicU64::new(1),
+        stop: CancellationToken::new(),
+    });
+    let tracker = TaskTracker::new();
+    let signals = shutdown_signals(shared.stop.clone()).map_err(DaemonError::Signals)?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut idle_since = Some(Instant::now());
+    let mut checkpointed = false;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(stream) => {
+                    if !socket::peer_is_same_user(&stream) {
+                        tracing::warn!("refused a connection from another user");
+                        continue;
+                    }
+                    idle_since = None;
+                    checkpointed = false;
+                    tracker.spawn(connection::serve(stream, shared.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = tick.tick() => {
+                // Idle is judged here, in the loop that accepts, so it cannot
+                // race a shim that is connecting.
+                let open = shared.sessions.load(Ordering::Relaxed);
+                match (open, idle_since) {
+                    (0, None) => idle_since = Some(Instant::now()),
+                    (0, Some(since)) => {
+                        if !checkpointed && since.elapsed() >= CHECKPOINT_AFTER {
+                            shared.db.checkpoint_soon();
+                            checkpointed = true;
+                        }
+                        if config.idle_timeout.is_some_and(|limit| since.elapsed() >= limit) {
+                            tracing::info!("idle timeout reached");
+                            shared.stop.cancel();
+                        }
+                    }
+                    _ => idle_since = None,
+                }
+            }
+            _ = shared.stop.cancelled() => break,
+        }
+    }
+
+    tracing::info!("shutting down");
+    drop(listener); // Unlinks the socket: the next shim starts a new daemon.
+    tracker.close();
+    tracker.wait().await;
+    signals.abort();
+    // The last handle goes with `shared`; the actor then drains and closes.
+    drop(shared);
+    if tokio::task::spawn_blocking(move || db_thread.join())
+        .await
+        .map_or(true, |joined| joined.is_err())
+    {
+        tracing::error!("the database thread panicked");
+    }
+    drop(lock);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Cancels `stop` on SIGTERM or SIGINT (Ctrl-C).
+fn shutdown_signals(stop: CancellationToken) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM"),
+                _ = int.recv() => tracing::info!("SIGINT"),
+            }
+            stop.cancel();
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.cancel();
+            }
+        }))
+    }
+}

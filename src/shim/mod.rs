@@ -16,12 +16,12 @@ pub mod render;
 pub mod server;
 pub mod transport;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use rmcp::ServiceExt;
+use tokio::sync::broadcast::error::RecvError;
 
-use crate::store::Durability;
+use crate::client::ClientConfig;
 use backend::Backend;
 use server::MemoryServer;
 use transport::LineTransport;
@@ -37,26 +37,37 @@ pub enum ShimError {
     Session(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// Where the session's memory lives.
-#[derive(Debug, Clone)]
-pub struct ShimConfig {
-    pub db_path: PathBuf,
-    pub durability: Durability,
-}
-
 /// Serves one MCP session on stdin/stdout until stdin closes.
-pub async fn run(config: ShimConfig) -> Result<(), ShimError> {
-    let backend = Arc::new(Backend::new(config.db_path, config.durability));
+pub async fn run(config: ClientConfig) -> Result<(), ShimError> {
+    let backend = Arc::new(Backend::new(config));
     let server = MemoryServer::new(backend.clone())?;
     let transport = LineTransport::new(tokio::io::stdin(), tokio::io::stdout());
     let session = server
+        .clone()
         .serve(transport)
         .await
         .map_err(|e| ShimError::Start(Box::new(e)))?;
+    // Changes made by other sessions become notifications while subscribed.
+    let peer = session.peer().clone();
+    let mut changes = backend.foreign_changes();
+    let forward = tokio::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(()) | Err(RecvError::Lagged(_)) => {
+                    if server.is_subscribed() {
+                        let notice =
+                            rmcp::model::ResourceUpdatedNotificationParam::new(server::GRAPH_URI);
+                        if peer.notify_resource_updated(notice).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
     let waited = session.waiting().await;
-    if let Ok(backend) = Arc::try_unwrap(backend) {
-        backend.close();
-    }
+    forward.abort();
     waited
         .map(|_| ())
         .map_err(|e| ShimError::Session(Box::new(e)))

@@ -243,7 +243,10 @@ impl ServerHandler for MemoryServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
         self.subscribed.store(true, Ordering::Relaxed);
-        Ok(())
+        self.backend
+            .set_subscribed(true)
+            .await
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))
     }
 
     #[allow(deprecated)]
@@ -253,7 +256,10 @@ impl ServerHandler for MemoryServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
         self.subscribed.store(false, Ordering::Relaxed);
-        Ok(())
+        self.backend
+            .set_subscribed(false)
+            .await
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))
     }
 
     async fn list_prompts(

@@ -110,7 +110,10 @@ fn intended(label: &str) -> Option<Value> {
             json!({"content": [{"type": "text", "text": pretty(&results)}], "structuredContent": {"results": results}})
         }
         l if l.starts_with("search_nodes: case-insensitive") => graph_result(
-            &[("Alice", "person", ALICE_ALL), ("Acme Corp", "company", &["tech company"])],
+            &[
+                ("Alice", "person", ALICE_ALL),
+                ("Acme Corp", "company", &["tech company"]),
+            ],
             &[works_at],
         ),
         l if l.starts_with("search_nodes: empty query") => graph_result(before, &[works_at]),
@@ -127,7 +130,9 @@ fn intended(label: &str) -> Option<Value> {
         l if l.starts_with("delete_entities") => {
             message_result("Deleted 1 of 2 entities. Not found: Nobody")
         }
-        l if l.starts_with("read_graph (after") || l.starts_with("read_graph with no arguments") => {
+        l if l.starts_with("read_graph (after")
+            || l.starts_with("read_graph with no arguments") =>
+        {
             graph_result(after, &[])
         }
         l if l == "resources/read" => {
@@ -170,7 +175,10 @@ fn replay_of_the_official_session_matches() {
             let mut fresh = env.raw_shim();
             fresh.send(&ex.request);
             let answer = fresh.answer_to(&ex.request["id"]);
-            assert_eq!(answer["result"]["protocolVersion"], ex.response["result"]["protocolVersion"], "{label}");
+            assert_eq!(
+                answer["result"]["protocolVersion"], ex.response["result"]["protocolVersion"],
+                "{label}"
+            );
             continue;
         }
         shim.send(&ex.request);
@@ -194,7 +202,10 @@ fn replay_of_the_official_session_matches() {
             let recorded = &ex.response["result"];
             assert_eq!(result["protocolVersion"], recorded["protocolVersion"]);
             assert_eq!(result["capabilities"], recorded["capabilities"]);
-            assert_eq!(result["serverInfo"], json!({"name": "memgraphd", "version": env!("CARGO_PKG_VERSION")}));
+            assert_eq!(
+                result["serverInfo"],
+                json!({"name": "memgraphd", "version": env!("CARGO_PKG_VERSION")})
+            );
             let instructions = result["instructions"].as_str().expect("instructions");
             assert!(instructions.contains("search_nodes"), "{instructions}");
             continue;
@@ -208,13 +219,23 @@ fn replay_of_the_official_session_matches() {
             assert_eq!(result["isError"], json!(true), "{label}: {answer:#}");
             let text = result["content"][0]["text"].as_str().expect("text");
             let tool = ex.request["params"]["name"].as_str().expect("tool");
-            let field = if tool == "search_nodes" { "query" } else { "entities[0].entityType" };
-            assert!(text.contains(tool) && text.contains(field), "{label}: {text}");
+            let field = if tool == "search_nodes" {
+                "query"
+            } else {
+                "entities[0].entityType"
+            };
+            assert!(
+                text.contains(tool) && text.contains(field),
+                "{label}: {text}"
+            );
             continue;
         }
         match (&ex.response.get("error"), intended(label)) {
             (Some(error), _) => {
-                assert_eq!(answer["error"]["code"], error["code"], "{label}: {answer:#}");
+                assert_eq!(
+                    answer["error"]["code"], error["code"],
+                    "{label}: {answer:#}"
+                );
                 assert_eq!(answer["error"]["message"], error["message"], "{label}");
             }
             (None, Some(expected)) => assert_same(label, &answer["result"], &expected),

@@ -35,11 +35,21 @@ impl TestEnv {
         self.home.path().join("memory.db")
     }
 
+    pub fn socket_path(&self) -> PathBuf {
+        self.home.path().join("run").join("d.sock")
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        self.home.path().join("memory.db.lock")
+    }
+
     /// A `memgraphd` command confined to this test's files.
     pub fn memgraphd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_memgraphd"));
         cmd.args(args)
             .env("MEMGRAPHD_DB", self.db_path())
+            .env("MEMGRAPHD_SOCKET", self.socket_path())
+            .env_remove("MEMGRAPHD_LOG")
             .env_remove("RUST_LOG");
         cmd
     }
@@ -61,6 +71,17 @@ impl TestEnv {
             .spawn()
             .expect("spawning memgraphd mcp");
         Shim::new(child)
+    }
+}
+
+impl Drop for TestEnv {
+    /// Stops the daemon the shims started, the way a user would.
+    fn drop(&mut self) {
+        let _ = self
+            .memgraphd(&["stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
@@ -155,10 +176,7 @@ impl Shim {
 
     /// Calls a tool and returns its result (which may have `isError`).
     pub fn call(&mut self, tool: &str, arguments: Value) -> Value {
-        self.request(
-            "tools/call",
-            json!({"name": tool, "arguments": arguments}),
-        )
+        self.request("tools/call", json!({"name": tool, "arguments": arguments}))
     }
 
     /// Calls a tool and returns its structured content, failing on `isError`.
@@ -172,10 +190,14 @@ impl Shim {
     pub fn answer_to(&mut self, id: &Value) -> Value {
         loop {
             match self.next_message(ANSWER_TIMEOUT) {
-                Some(message) if message.get("id") == Some(id) && message.get("method").is_none() => {
+                Some(message)
+                    if message.get("id") == Some(id) && message.get("method").is_none() =>
+                {
                     return message;
                 }
-                Some(message) if message.get("method").is_some() => self.notifications.push(message),
+                Some(message) if message.get("method").is_some() => {
+                    self.notifications.push(message)
+                }
                 Some(other) => panic!("unexpected message while waiting for {id}: {other:#}"),
                 None => panic!("the shim closed stdout while waiting for {id}"),
             }
@@ -187,7 +209,9 @@ impl Shim {
         match self.incoming.recv_timeout(timeout) {
             Ok(Incoming::Message(value)) => Some(value),
             Ok(Incoming::Closed) | Err(mpsc::RecvTimeoutError::Disconnected) => None,
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!("no message from the shim within {timeout:?}"),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("no message from the shim within {timeout:?}")
+            }
         }
     }
 
@@ -195,11 +219,18 @@ impl Shim {
     pub fn wait_for_notification(&mut self, method: &str, timeout: Duration) -> Value {
         let deadline = std::time::Instant::now() + timeout;
         loop {
-            if let Some(i) = self.notifications.iter().position(|n| n["method"] == method) {
+            if let Some(i) = self
+                .notifications
+                .iter()
+                .position(|n| n["method"] == method)
+            {
                 return self.notifications.remove(i);
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            assert!(!left.is_zero(), "no {method} notification within {timeout:?}");
+            assert!(
+                !left.is_zero(),
+                "no {method} notification within {timeout:?}"
+            );
             match self.incoming.recv_timeout(left) {
                 Ok(Incoming::Message(m)) if m.get("method").is_some() => self.notifications.push(m),
                 Ok(Incoming::Message(m)) => panic!("unexpected message: {m:#}"),

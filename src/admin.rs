@@ -1,0 +1,90 @@
+//! The admin commands that talk to a running daemon: `status` and `stop`.
+//! Neither starts a daemon.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use crate::client::{Client, ClientConfig, ClientError};
+use crate::config::Paths;
+use crate::daemon::lock::InstanceLock;
+use crate::protocol::{DaemonStatus, Op, Reply};
+
+fn client(paths: &Paths, name: &str) -> Client {
+    Client::new(ClientConfig {
+        paths: paths.clone(),
+        spawn: false,
+        serve_args: Vec::new(),
+        client: name.into(),
+    })
+}
+
+/// Asks the daemon for its status.
+pub async fn status(paths: &Paths) -> Result<DaemonStatus, ClientError> {
+    match client(paths, "status").request(Op::Status).await? {
+        Reply::Status(status) => Ok(status),
+        _ => Err(ClientError::Refused("unexpected reply to Status".into())),
+    }
+}
+
+/// The status as `memgraphd status` prints it.
+pub fn format_status(status: &DaemonStatus, paths: &Paths) -> String {
+    let mut out = String::new();
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    let _ = writeln!(
+        out,
+        "memgraphd {} is running (pid {}, protocol {})",
+        status.version, status.pid, status.protocol
+    );
+    let _ = writeln!(
+        out,
+        "uptime:       {}",
+        human_duration(Duration::from_secs(status.uptime_secs))
+    );
+    let _ = writeln!(
+        out,
+        "database:     {} ({:.2} MiB, WAL {:.2} MiB)",
+        status.db_path,
+        mib(status.db_bytes),
+        mib(status.wal_bytes)
+    );
+    let _ = writeln!(out, "socket:       {}", status.socket_path);
+    let _ = writeln!(out, "lock:         {}", paths.lock.display());
+    let _ = writeln!(out, "log:          {}", paths.log.display());
+    let _ = writeln!(out, "entities:     {}", status.entities);
+    let _ = writeln!(out, "observations: {}", status.observations);
+    let _ = writeln!(out, "relations:    {}", status.relations);
+    let _ = writeln!(out, "sessions:     {}", status.sessions);
+    let _ = write!(out, "queue depth:  {}", status.queue_depth);
+    out
+}
+
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {}s", s / 60, s % 60),
+        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Asks the daemon to stop and waits until it has released its lock, so
+/// that when this returns the database is closed and checkpointed.
+pub async fn stop(paths: &Paths, wait: Duration) -> Result<u32, ClientError> {
+    let client = client(paths, "stop");
+    let pid = client.welcome().await?.pid;
+    match client.request(Op::Shutdown).await {
+        Ok(_) | Err(ClientError::Disconnected) => {}
+        Err(e) => return Err(e),
+    }
+    let deadline = Instant::now() + wait;
+    while InstanceLock::is_held(&paths.lock) {
+        if Instant::now() >= deadline {
+            return Err(ClientError::Refused(format!(
+                "the daemon (pid {pid}) did not stop within {}s",
+                wait.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(pid)
+}

@@ -1,0 +1,221 @@
+//! One client connection: the handshake, then requests answered
+//! concurrently, and change events for a subscribed session.
+//!
+//! Backpressure: at most [`IN_FLIGHT`] requests of one connection are being
+//! served at once, and answers wait in a bounded queue for the writer. A
+//! client that sends without reading fills that queue, its requests stop
+//! being read, and the daemon's memory for it stays bounded.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use interprocess::local_socket::tokio::Stream;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{broadcast, mpsc, Semaphore};
+
+use super::actor::DbError;
+use super::Shared;
+use crate::model::OpError;
+use crate::protocol::{
+    self, ClientFrame, DaemonStatus, Event, Op, Refused, Reply, Request, Response, ServerFrame,
+    Welcome, PROTOCOL_VERSION,
+};
+
+/// Requests of one connection served at the same time.
+const IN_FLIGHT: usize = 32;
+
+/// Serves one connection until the client leaves or the daemon stops.
+pub(super) async fn serve(stream: Stream, shared: Arc<Shared>) {
+    let id = shared.next_connection.fetch_add(1, Ordering::Relaxed);
+    shared.sessions.fetch_add(1, Ordering::Relaxed);
+    let (reader, writer) = tokio::io::split(stream);
+    if let Err(e) = session(id, reader, writer, &shared).await {
+        if e.is_disconnect() {
+            tracing::debug!(connection = id, "client left: {e}");
+        } else {
+            tracing::warn!(
+                connection = id,
+                "connection dropped: {}",
+                crate::error_chain(&e)
+            );
+        }
+    }
+    shared.sessions.fetch_sub(1, Ordering::Relaxed);
+}
+
+async fn session<R, W>(
+    id: u64,
+    mut reader: R,
+    writer: W,
+    shared: &Arc<Shared>,
+) -> Result<(), protocol::ProtoError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (frames, queue) = mpsc::channel::<ServerFrame>(IN_FLIGHT);
+    let writer_task = tokio::spawn(write_frames(writer, queue));
+    let result = async {
+        let Some(hello) = protocol::read_msg::<ClientFrame, _>(&mut reader).await? else {
+            return Ok(());
+        };
+        let ClientFrame::Hello(hello) = hello else {
+            return Err(protocol::ProtoError::Decode("the first frame must be Hello".into()));
+        };
+        if hello.protocol != PROTOCOL_VERSION {
+            tracing::info!(connection = id, peer = %hello.version, "refused protocol {}", hello.protocol);
+            let _ = frames
+                .send(ServerFrame::Refused(Refused {
+                    protocol: PROTOCOL_VERSION,
+                    version: env!("CARGO_PKG_VERSION").into(),
+                    pid: std::process::id(),
+                    reason: format!(
+                        "this daemon speaks protocol {PROTOCOL_VERSION}, the client speaks {}",
+                        hello.protocol
+                    ),
+                }))
+                .await;
+            return Ok(());
+        }
+        tracing::debug!(connection = id, client = %hello.client, pid = hello.pid, cwd = %hello.cwd, "hello");
+        let _ = frames
+            .send(ServerFrame::Welcome(Welcome {
+                protocol: PROTOCOL_VERSION,
+                version: env!("CARGO_PKG_VERSION").into(),
+                pid: std::process::id(),
+                db_path: shared.paths.db.display().to_string(),
+            }))
+            .await;
+        requests(id, &mut reader, &frames, shared).await
+    }
+    .await;
+    drop(frames);
+    let _ = writer_task.await;
+    result
+}
+
+async fn requests<R: AsyncRead + Unpin>(
+    id: u64,
+    reader: &mut R,
+    frames: &mpsc::Sender<ServerFrame>,
+    shared: &Arc<Shared>,
+) -> Result<(), protocol::ProtoError> {
+    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    let mut changes = shared.db.subscribe();
+    let mut subscribed = false;
+    loop {
+        tokio::select! {
+            frame = protocol::read_msg::<ClientFrame, _>(reader) => {
+                let Some(frame) = frame? else { return Ok(()) };
+                let ClientFrame::Request(Request { id: request, op }) = frame else {
+                    return Err(protocol::ProtoError::Decode("Hello sent twice".into()));
+                };
+                match op {
+                    Op::Subscribe | Op::Unsubscribe => {
+                        subscribed = matches!(op, Op::Subscribe);
+                        let reply = if subscribed { Reply::Subscribed } else { Reply::Unsubscribed };
+                        send(frames, request, Ok(reply)).await;
+                    }
+                    op => {
+                        // Waiting here stops reading from a client that is not
+                        // reading its answers.
+                        let Ok(permit) = permits.clone().acquire_owned().await else {
+                            return Ok(());
+                        };
+                        let shared = shared.clone();
+                        let frames = frames.clone();
+                        tokio::spawn(async move {
+                            let result = answer(id, op, &shared).await;
+                            send(&frames, request, result).await;
+                            drop(permit);
+                        });
+                    }
+                }
+            }
+            change = changes.recv() => match change {
+                Ok(change) if subscribed && change.origin != id => {
+                    let _ = frames.send(ServerFrame::Event(Event::GraphChanged)).await;
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) if subscribed => {
+                    let _ = frames.send(ServerFrame::Event(Event::GraphChanged)).await;
+                }
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                _ => {}
+            },
+            _ = shared.stop.cancelled() => return Ok(()),
+        }
+    }
+}
+
+async fn send(frames: &mpsc::Sender<ServerFrame>, id: u64, result: Result<Reply, OpError>) {
+    // The writer is gone only when the client is: nobody to tell.
+    let _ = frames
+        .send(ServerFrame::Response(Response { id, result }))
+        .await;
+}
+
+async fn answer(connection: u64, op: Op, shared: &Shared) -> Result<Reply, OpError> {
+    match op {
+        Op::Graph { op, request_id } => shared
+            .db
+            .run(op, request_id, connection)
+            .await
+            .map(Reply::Graph)
+            .map_err(db_error),
+        Op::Status => status(shared).await.map(Reply::Status),
+        Op::Shutdown => {
+            tracing::info!(connection, "shutdown requested");
+            shared.stop.cancel();
+            Ok(Reply::ShuttingDown)
+        }
+        Op::Subscribe => Ok(Reply::Subscribed),
+        Op::Unsubscribe => Ok(Reply::Unsubscribed),
+    }
+}
+
+fn db_error(e: DbError) -> OpError {
+    match e {
+        DbError::Op(e) => e,
+        DbError::Gone(gone) => OpError::Storage(gone.to_string()),
+    }
+}
+
+async fn status(shared: &Shared) -> Result<DaemonStatus, OpError> {
+    let counts = shared.db.counts().await.map_err(db_error)?;
+    let size = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut wal = shared.paths.db.clone().into_os_string();
+    wal.push("-wal");
+    Ok(DaemonStatus {
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        protocol: PROTOCOL_VERSION,
+        uptime_secs: shared.started.elapsed().as_secs(),
+        db_path: shared.paths.db.display().to_string(),
+        socket_path: shared.paths.socket.display().to_string(),
+        db_bytes: size(&shared.paths.db),
+        wal_bytes: size(std::path::Path::new(&wal)),
+        entities: counts.entities,
+        observations: counts.observations,
+        relations: counts.relations,
+        sessions: shared.sessions.load(Ordering::Relaxed),
+        queue_depth: shared.db.queue_depth() as u64,
+    })
+}
+
+async fn write_frames<W: AsyncWrite + Unpin>(
+    mut writer: W,
+    mut queue: mpsc::Receiver<ServerFrame>,
+) {
+    while let Some(frame) = queue.recv().await {
+        let written = match protocol::encode(&frame) {
+            Ok(bytes) => protocol::write_frame(&mut writer, &bytes).await,
+            Err(e) => {
+                tracing::error!("encoding a reply: {e}");
+                continue;
+            }
+        };
+        if written.is_err() {
+            return;
+        }
+    }
+}
