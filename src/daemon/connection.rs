@@ -27,7 +27,7 @@ const IN_FLIGHT: usize = 32;
 /// Serves one connection until the client leaves or the daemon stops.
 pub(super) async fn serve(stream: Stream, shared: Arc<Shared>) {
     let id = shared.next_connection.fetch_add(1, Ordering::Relaxed);
-    shared.sessions.fetch_add(1, Ordering::Relaxed);
+    shared.connections.fetch_add(1, Ordering::Relaxed);
     let (reader, writer) = tokio::io::split(stream);
     if let Err(e) = session(id, reader, writer, &shared).await {
         if e.is_disconnect() {
@@ -40,7 +40,7 @@ pub(super) async fn serve(stream: Stream, shared: Arc<Shared>) {
             );
         }
     }
-    shared.sessions.fetch_sub(1, Ordering::Relaxed);
+    shared.connections.fetch_sub(1, Ordering::Relaxed);
 }
 
 async fn session<R, W>(
@@ -86,7 +86,15 @@ where
                 db_path: shared.paths.db.display().to_string(),
             }))
             .await;
-        requests(id, &mut reader, &frames, shared).await
+        let is_session = hello.client == "mcp";
+        if is_session {
+            shared.sessions.fetch_add(1, Ordering::Relaxed);
+        }
+        let served = requests(id, &mut reader, &frames, shared).await;
+        if is_session {
+            shared.sessions.fetch_sub(1, Ordering::Relaxed);
+        }
+        served
     }
     .await;
     drop(frames);

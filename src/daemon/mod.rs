@@ -75,6 +75,9 @@ pub(crate) struct Shared {
     pub db: DbHandle,
     pub paths: Paths,
     pub started: Instant,
+    /// Open connections of any kind; the daemon is idle at zero.
+    pub connections: AtomicU64,
+    /// Open connections from MCP sessions (shims), for `status`.
     pub sessions: AtomicU64,
     pub next_connection: AtomicU64,
     pub stop: CancellationToken,
@@ -113,6 +116,7 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
         db,
         paths,
         started: Instant::now(),
+        connections: AtomicU64::new(0),
         sessions: AtomicU64::new(0),
         next_connection: AtomicU64::new(1),
         stop: CancellationToken::new(),
@@ -142,7 +146,7 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
             _ = tick.tick() => {
                 // Idle is judged here, in the loop that accepts, so it cannot
                 // race a shim that is connecting.
-                let open = shared.sessions.load(Ordering::Relaxed);
+                let open = shared.connections.load(Ordering::Relaxed);
                 match (open, idle_since) {
                     (0, None) => idle_since = Some(Instant::now()),
                     (0, Some(since)) => {

@@ -2,4 +2,5 @@
 //! an MCP client drives it, each test on its own temporary database.
 
 mod conformance;
+mod daemon;
 mod support;

@@ -275,3 +275,79 @@ impl Drop for Shim {
         }
     }
 }
+
+impl TestEnv {
+    /// The pid of the running daemon, from `memgraphd status`.
+    pub fn daemon_pid(&self) -> Option<u32> {
+        let out = self
+            .memgraphd(&["status"])
+            .output()
+            .expect("running status");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let rest = text.split("(pid ").nth(1)?;
+        rest.split(',').next()?.trim().parse().ok()
+    }
+
+    /// The `memgraphd serve` processes alive for this test's database.
+    #[cfg(target_os = "linux")]
+    pub fn daemon_processes(&self) -> Vec<u32> {
+        let db = self
+            .db_path()
+            .canonicalize()
+            .unwrap_or_else(|_| self.db_path());
+        let db = db.to_string_lossy().into_owned();
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").expect("reading /proc").flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+                continue;
+            };
+            let args: Vec<String> = cmdline
+                .split(|&b| b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            let is_zombie = std::fs::read_to_string(entry.path().join("stat"))
+                .map(|s| s.contains(") Z "))
+                .unwrap_or(true);
+            if !is_zombie && args.iter().any(|a| a == "serve") && args.iter().any(|a| a == &db) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    /// Opens the database directly, read-only, for checks behind the daemon's back.
+    pub fn open_db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            self.db_path(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("opening the database read-only")
+    }
+}
+
+/// Waits until `condition` holds, failing the test after `timeout`.
+pub fn wait_until(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The entity names in a graph result.
+pub fn names(graph: &Value) -> Vec<String> {
+    graph["entities"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

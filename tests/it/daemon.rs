@@ -1,0 +1,331 @@
+//! The daemon with many real shims: one daemon per database, concurrent
+//! writers with nothing lost or doubled, crash recovery, change notices,
+//! session exit, and protocol refusal.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::{names, wait_until, TestEnv};
+
+fn entity(name: &str) -> Value {
+    json!({"name": name, "entityType": "thing", "observations": [format!("about {name}")]})
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn eight_shims_at_once_start_exactly_one_daemon() {
+    let env = TestEnv::new();
+    let start = Arc::new(Barrier::new(8));
+    let results: Vec<Value> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (env, start) = (&env, start.clone());
+                s.spawn(move || {
+                    let mut shim = env.shim();
+                    start.wait();
+                    shim.call_ok(
+                        "create_entities",
+                        json!({"entities": [entity(&format!("s{i}"))]}),
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("shim thread"))
+            .collect()
+    });
+    for (i, created) in results.iter().enumerate() {
+        assert_eq!(names(created), vec![format!("s{i}")]);
+    }
+    assert_eq!(
+        env.daemon_processes().len(),
+        1,
+        "{:?}",
+        env.daemon_processes()
+    );
+    let mut shim = env.shim();
+    let graph = shim.call_ok("read_graph", json!({}));
+    assert_eq!(names(&graph).len(), 8);
+}
+
+#[test]
+fn eight_shims_times_200_creates_lose_nothing() {
+    let env = TestEnv::new();
+    std::thread::scope(|s| {
+        for i in 0..8 {
+            let env = &env;
+            s.spawn(move || {
+                let mut shim = env.shim();
+                for j in 0..200 {
+                    let name = format!("s{i}-e{j}");
+                    let result = shim.call("create_entities", json!({"entities": [entity(&name)]}));
+                    assert_ne!(result["isError"], json!(true), "{name}: {result:#}");
+                    assert_eq!(names(&result["structuredContent"]), vec![name]);
+                }
+            });
+        }
+    });
+    let mut shim = env.shim();
+    let graph = shim.call_ok("read_graph", json!({}));
+    let mut all = names(&graph);
+    assert_eq!(all.len(), 1600);
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 1600, "no entity twice");
+}
+
+/// Each session works on its own names, so the final graph is the union of
+/// what each session's sequence predicts, whatever the interleaving.
+#[test]
+fn mixed_concurrent_workload_ends_in_the_predicted_graph() {
+    let env = TestEnv::new();
+    std::thread::scope(|s| {
+        for i in 0..4 {
+            let env = &env;
+            s.spawn(move || {
+                let mut shim = env.shim();
+                let n = |j: usize| format!("w{i}-{j}");
+                for j in 0..10 {
+                    shim.call_ok("create_entities", json!({"entities": [entity(&n(j))]}));
+                }
+                for j in 0..9 {
+                    shim.call_ok("create_relations", json!({"relations": [{"from": n(j), "to": n(j + 1), "relationType": "next"}]}));
+                }
+                for j in 0..10 {
+                    shim.call_ok("add_observations", json!({"observations": [{"entityName": n(j), "contents": ["extra", "extra"]}]}));
+                    let found = shim.call_ok("search_nodes", json!({"query": n(j)}));
+                    assert!(names(&found).contains(&n(j)));
+                }
+                // Delete the odd ones: their relations go with them.
+                let odd: Vec<String> = (0..10).filter(|j| j % 2 == 1).map(n).collect();
+                shim.call_ok("delete_entities", json!({"entityNames": odd}));
+                shim.call_ok("delete_observations", json!({"deletions": [{"entityName": n(0), "observations": ["extra"]}]}));
+            });
+        }
+    });
+    let mut shim = env.shim();
+    let graph = shim.call_ok("read_graph", json!({}));
+    let mut actual: BTreeMap<String, Value> = BTreeMap::new();
+    for e in graph["entities"].as_array().expect("entities") {
+        actual.insert(
+            e["name"].as_str().expect("name").to_owned(),
+            e["observations"].clone(),
+        );
+    }
+    let mut expected = BTreeMap::new();
+    for i in 0..4 {
+        for j in (0..10).step_by(2) {
+            let name = format!("w{i}-{j}");
+            let observations = if j == 0 {
+                json!([format!("about {name}")])
+            } else {
+                json!([format!("about {name}"), "extra"])
+            };
+            expected.insert(name, observations);
+        }
+    }
+    assert_eq!(actual, expected);
+    assert_eq!(
+        graph["relations"],
+        json!([]),
+        "every relation touched an odd entity"
+    );
+}
+
+#[test]
+#[cfg(unix)]
+fn kill_9_during_a_write_storm_loses_and_doubles_nothing() {
+    let env = TestEnv::new();
+    let mut probe = env.shim();
+    probe.call_ok("read_graph", json!({}));
+    let first_daemon = env.daemon_pid().expect("a daemon runs");
+    let acked: Vec<Vec<String>> = std::thread::scope(|s| {
+        let writers: Vec<_> = (0..4)
+            .map(|i| {
+                let env = &env;
+                s.spawn(move || {
+                    let mut shim = env.shim();
+                    let mut acked = Vec::new();
+                    let started = Instant::now();
+                    let mut j = 0;
+                    while started.elapsed() < Duration::from_millis(1500) {
+                        let name = format!("k{i}-{j}");
+                        j += 1;
+                        let result =
+                            shim.call("create_entities", json!({"entities": [entity(&name)]}));
+                        if result["isError"] == json!(true) {
+                            continue; // Not acknowledged: it may or may not be there.
+                        }
+                        let created = &result["structuredContent"];
+                        // A write applied twice would come back as skipped.
+                        assert_eq!(names(created), vec![name.clone()], "{result:#}");
+                        assert!(created.get("skipped").is_none(), "{result:#}");
+                        acked.push(name);
+                    }
+                    acked
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(400));
+        // SAFETY: kill has no memory preconditions.
+        unsafe { libc::kill(first_daemon as i32, libc::SIGKILL) };
+        writers
+            .into_iter()
+            .map(|h| h.join().expect("writer"))
+            .collect()
+    });
+    let second_daemon = env.daemon_pid().expect("the shims started a new daemon");
+    assert_ne!(first_daemon, second_daemon);
+    let graph = probe.call_ok("read_graph", json!({}));
+    let stored = names(&graph);
+    let total: usize = acked.iter().map(Vec::len).sum();
+    assert!(total > 20, "the storm wrote little: {total}");
+    for name in acked.iter().flatten() {
+        assert!(
+            stored.contains(name),
+            "acknowledged write {name} is missing"
+        );
+    }
+    let mut unique = stored.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), stored.len());
+    let integrity: String = env
+        .open_db()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(integrity, "ok");
+}
+
+#[test]
+fn a_subscribed_session_hears_of_another_sessions_write() {
+    let env = TestEnv::new();
+    let mut listener = env.shim();
+    listener.request(
+        "resources/subscribe",
+        json!({"uri": "memory://knowledge-graph"}),
+    );
+    let mut writer = env.shim();
+    writer.call_ok("create_entities", json!({"entities": [entity("news")]}));
+    let notice =
+        listener.wait_for_notification("notifications/resources/updated", Duration::from_secs(10));
+    assert_eq!(notice["params"]["uri"], "memory://knowledge-graph");
+    // The writer did not subscribe, so it heard nothing.
+    assert!(
+        writer.notifications.is_empty(),
+        "{:?}",
+        writer.notifications
+    );
+    // After unsubscribing, no more notices.
+    listener.request(
+        "resources/unsubscribe",
+        json!({"uri": "memory://knowledge-graph"}),
+    );
+    writer.call_ok("create_entities", json!({"entities": [entity("later")]}));
+    listener.request("ping", json!({}));
+    assert!(
+        listener.notifications.is_empty(),
+        "{:?}",
+        listener.notifications
+    );
+}
+
+#[test]
+fn stdin_eof_ends_the_shim_within_a_second_and_the_daemon_serves_on() {
+    let env = TestEnv::new();
+    let mut staying = env.shim();
+    staying.call_ok("create_entities", json!({"entities": [entity("before")]}));
+    let mut leaving = env.shim();
+    leaving.call_ok("read_graph", json!({}));
+    let closed = Instant::now();
+    leaving.close_stdin();
+    let status = leaving
+        .wait_exit(Duration::from_secs(5))
+        .expect("the shim exits");
+    assert!(status.success(), "{status:?}");
+    assert!(
+        closed.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        closed.elapsed()
+    );
+    staying.call_ok("create_entities", json!({"entities": [entity("after")]}));
+    let graph = staying.call_ok("read_graph", json!({}));
+    assert_eq!(names(&graph), vec!["before", "after"]);
+}
+
+#[test]
+fn status_and_stop_never_start_a_daemon() {
+    let env = TestEnv::new();
+    let status = env.memgraphd(&["status"]).output().expect("status");
+    assert!(!status.status.success());
+    assert!(String::from_utf8_lossy(&status.stdout).contains("not running"));
+    let stop = env.memgraphd(&["stop"]).output().expect("stop");
+    assert!(stop.status.success());
+    assert!(env.daemon_pid().is_none());
+    let mut shim = env.shim();
+    shim.call_ok("create_entities", json!({"entities": [entity("x")]}));
+    let status = env.memgraphd(&["status"]).output().expect("status");
+    let text = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert!(status.status.success(), "{text}");
+    for field in [
+        "pid",
+        "uptime",
+        "database",
+        "WAL",
+        "entities:     1",
+        "observations: 1",
+        "sessions:     1",
+        "queue depth",
+    ] {
+        assert!(text.contains(field), "status lacks {field:?}:\n{text}");
+    }
+    let stop = env.memgraphd(&["stop"]).output().expect("stop");
+    assert!(stop.status.success());
+    wait_until("the socket to go", Duration::from_secs(5), || {
+        !env.socket_path().exists()
+    });
+}
+
+#[test]
+fn a_hello_with_an_older_protocol_is_refused_with_a_clear_message() {
+    use memgraphd::protocol::{self, ClientFrame, Hello, ServerFrame};
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    shim.call_ok("read_graph", json!({}));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let answer = runtime.block_on(async {
+        let mut stream = memgraphd::daemon::socket::connect(&env.socket_path())
+            .await
+            .expect("connecting");
+        let hello = ClientFrame::Hello(Hello {
+            protocol: 0,
+            version: "0.0.1".into(),
+            pid: std::process::id(),
+            cwd: String::new(),
+            client: "test".into(),
+        });
+        protocol::write_msg(&mut stream, &hello)
+            .await
+            .expect("hello");
+        protocol::read_msg::<ServerFrame, _>(&mut stream)
+            .await
+            .expect("answer")
+    });
+    match answer {
+        Some(ServerFrame::Refused(refused)) => {
+            assert_eq!(refused.protocol, protocol::PROTOCOL_VERSION);
+            assert!(refused.reason.contains("protocol"), "{}", refused.reason);
+            assert!(refused.reason.contains('0'), "{}", refused.reason);
+        }
+        other => panic!("expected Refused, got {other:?}"),
+    }
+    // The daemon carries on.
+    shim.call_ok("read_graph", json!({}));
+}
