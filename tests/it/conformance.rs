@@ -135,7 +135,7 @@ fn intended(label: &str) -> Option<Value> {
         {
             graph_result(after, &[])
         }
-        l if l == "resources/read" => {
+        "resources/read" => {
             let text = graph_result(after, &[])["content"][0]["text"].clone();
             json!({"contents": [{"uri": "memory://knowledge-graph", "mimeType": "application/json", "text": text}]})
         }

@@ -2,7 +2,7 @@
 //! that talks JSON-RPC to a real `memgraphd mcp` process over its stdio.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -27,10 +27,6 @@ impl TestEnv {
         TestEnv { home }
     }
 
-    pub fn path(&self) -> &Path {
-        self.home.path()
-    }
-
     pub fn db_path(&self) -> PathBuf {
         self.home.path().join("memory.db")
     }
@@ -39,9 +35,6 @@ impl TestEnv {
         self.home.path().join("run").join("d.sock")
     }
 
-    pub fn lock_path(&self) -> PathBuf {
-        self.home.path().join("memory.db.lock")
-    }
 
     /// A `memgraphd` command confined to this test's files.
     pub fn memgraphd(&self, args: &[&str]) -> Command {
@@ -261,9 +254,6 @@ impl Shim {
         }
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
 }
 
 impl Drop for Shim {
