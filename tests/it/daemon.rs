@@ -329,3 +329,72 @@ fn a_hello_with_an_older_protocol_is_refused_with_a_clear_message() {
     // The daemon carries on.
     shim.call_ok("read_graph", json!({}));
 }
+
+#[test]
+#[cfg(unix)]
+fn sigterm_stops_the_daemon_cleanly_and_sessions_carry_on() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    shim.call_ok("create_entities", json!({"entities": [entity("kept")]}));
+    let pid = env.daemon_pid().expect("a daemon runs");
+    // SAFETY: kill has no memory preconditions.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let lock = env.db_path().with_extension("db.lock");
+    wait_until(
+        "the daemon to release its lock",
+        Duration::from_secs(10),
+        || !memgraphd::daemon::lock::InstanceLock::is_held(&lock),
+    );
+    assert!(
+        !env.socket_path().exists(),
+        "the socket is removed on shutdown"
+    );
+    let mut wal = env.db_path().into_os_string();
+    wal.push("-wal");
+    let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal_len, 0, "the WAL is checkpointed on shutdown");
+    // The session does not notice: its next call starts a new daemon.
+    let graph = shim.call_ok("open_nodes", json!({"names": ["kept"]}));
+    assert_eq!(names(&graph), vec!["kept"]);
+    assert_ne!(env.daemon_pid(), Some(pid));
+}
+
+#[test]
+fn idle_timeout_ends_a_daemon_without_sessions() {
+    let env = TestEnv::new();
+    let mut daemon = env
+        .memgraphd(&["serve", "--idle-timeout", "1s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawning serve");
+    wait_until("the daemon to listen", Duration::from_secs(10), || {
+        env.socket_path().exists()
+    });
+    let mut shim = env.shim();
+    shim.call_ok("read_graph", json!({}));
+    drop(shim);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = daemon.try_wait().expect("polling serve") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the idle daemon did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(!env.socket_path().exists());
+}
+
+#[test]
+fn a_second_serve_exits_quietly_while_one_runs() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    shim.call_ok("read_graph", json!({}));
+    let second = env.memgraphd(&["serve"]).output().expect("second serve");
+    assert!(second.status.success(), "{second:?}");
+    shim.call_ok("read_graph", json!({}));
+}

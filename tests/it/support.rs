@@ -35,7 +35,6 @@ impl TestEnv {
         self.home.path().join("run").join("d.sock")
     }
 
-
     /// A `memgraphd` command confined to this test's files.
     pub fn memgraphd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_memgraphd"));
@@ -253,7 +252,6 @@ impl Shim {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-
 }
 
 impl Drop for Shim {
