@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use memgraphd::admin::{doctor, transfer};
 use memgraphd::client::{ClientConfig, ClientError};
 use memgraphd::config::Paths;
 use memgraphd::daemon::{self, DaemonConfig};
@@ -63,6 +64,48 @@ enum Command {
     ///   memgraphd stop
     #[command(verbatim_doc_comment)]
     Stop,
+    /// Merge a memory file into the store, through the daemon.
+    ///
+    /// Reads the official server's memory.jsonl (or the legacy memory.json)
+    /// or a @pepk/mcp-memory-sqlite database. Existing entities get the
+    /// file's observations added; bad lines are reported and skipped.
+    ///   memgraphd import ~/.npm/_npx/<hash>/node_modules/@modelcontextprotocol/server-memory/dist/memory.jsonl
+    ///   memgraphd import --dry-run memory.jsonl
+    #[command(verbatim_doc_comment)]
+    Import {
+        /// The file to read
+        file: PathBuf,
+        /// Read and report, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the whole graph in the official memory.jsonl format.
+    ///
+    /// To stdout, or to FILE (written atomically). The official server can
+    /// read it back, so you can always go back:
+    ///   memgraphd export > memory.jsonl
+    ///   memgraphd export memory.jsonl
+    #[command(verbatim_doc_comment)]
+    Export {
+        /// Where to write [default: stdout]
+        file: Option<PathBuf>,
+    },
+    /// Write a consistent copy of the live database, and check it.
+    ///
+    /// Safe while sessions write. FILE must not exist.
+    ///   memgraphd backup ~/memgraphd-backup.db
+    #[command(verbatim_doc_comment)]
+    Backup {
+        /// The new database file
+        file: PathBuf,
+    },
+    /// Check the installation and say what to do about any problem.
+    ///
+    /// Looks at the database (integrity_check), the WAL, the lock, the
+    /// socket and its permissions, and the daemon's version.
+    ///   memgraphd doctor
+    #[command(verbatim_doc_comment)]
+    Doctor,
 }
 
 /// How a daemon runs (used by `serve`, and passed on by `mcp` when it
@@ -192,8 +235,55 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(e) => return Err(e).context("stopping the daemon"),
             }
         }
+        Command::Import { file, dry_run } => {
+            init_logging(None);
+            let summary = runtime
+                .block_on(transfer::import(&paths, &file, dry_run))
+                .with_context(|| format!("importing {}", file.display()))?;
+            println!("{}", transfer::format_import(&summary, &file));
+        }
+        Command::Export { file } => {
+            init_logging(None);
+            let text = runtime
+                .block_on(transfer::export(&paths))
+                .context("exporting")?;
+            match file {
+                Some(file) => transfer::write_atomically(&file, &text)
+                    .with_context(|| format!("exporting to {}", file.display()))?,
+                None => write_stdout(&text)?,
+            }
+        }
+        Command::Backup { file } => {
+            init_logging(None);
+            let bytes = runtime
+                .block_on(memgraphd::admin::backup(&paths, &file))
+                .with_context(|| format!("backing up to {}", file.display()))?;
+            println!(
+                "backed up {} to {} ({bytes} bytes, integrity_check ok)",
+                paths.db.display(),
+                file.display()
+            );
+        }
+        Command::Doctor => {
+            init_logging(None);
+            let findings = runtime.block_on(doctor::run(&paths));
+            println!("{}", doctor::format(&findings));
+            if findings.iter().any(|f| f.verdict == doctor::Verdict::Fail) {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes to stdout; a closed pipe (`memgraphd export | head`) is not an error.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to stdout"),
+    }
 }
 
 /// Logs go to the log file for the daemon, to stderr otherwise (never to

@@ -26,6 +26,7 @@ pub mod model;
 pub mod protocol;
 pub mod shim;
 pub mod store;
+pub mod transfer;
 
 /// Formats an error with its chain of causes, `outer: inner: innermost`, for
 /// logs and for messages that cross the socket as text.

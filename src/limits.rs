@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::model::GraphOp;
+use crate::model::{Entity, GraphOp, Relation};
 
 /// Items in one call: entities, relations, observation items, names, deletions,
 /// and the contents of one observation item.
@@ -44,27 +44,16 @@ impl std::error::Error for LimitError {}
 /// found, in argument order, is returned.
 pub fn check(op: &GraphOp) -> Result<(), LimitError> {
     match op {
-        GraphOp::CreateEntities(entities) => {
-            items("entities", entities.len())?;
-            for (i, e) in entities.iter().enumerate() {
-                name(|| format!("entities[{i}].name"), &e.name)?;
-                name(|| format!("entities[{i}].entityType"), &e.entity_type)?;
-                items_at(
-                    || format!("entities[{i}].observations"),
-                    e.observations.len(),
-                )?;
-                for (j, o) in e.observations.iter().enumerate() {
-                    observation(|| format!("entities[{i}].observations[{j}]"), o)?;
-                }
-            }
-        }
+        GraphOp::CreateEntities(entities) => check_entities(entities)?,
         GraphOp::CreateRelations(relations) | GraphOp::DeleteRelations(relations) => {
-            items("relations", relations.len())?;
-            for (i, r) in relations.iter().enumerate() {
-                name(|| format!("relations[{i}].from"), &r.from)?;
-                name(|| format!("relations[{i}].to"), &r.to)?;
-                name(|| format!("relations[{i}].relationType"), &r.relation_type)?;
-            }
+            check_relations(relations)?
+        }
+        GraphOp::Import {
+            entities,
+            relations,
+        } => {
+            check_entities(entities)?;
+            check_relations(relations)?;
         }
         GraphOp::AddObservations(adds) => {
             items("observations", adds.len())?;
@@ -112,6 +101,32 @@ pub fn check(op: &GraphOp) -> Result<(), LimitError> {
             no_nul(|| "query".into(), query)?;
         }
         GraphOp::ReadGraph => {}
+    }
+    Ok(())
+}
+
+fn check_entities(entities: &[Entity]) -> Result<(), LimitError> {
+    items("entities", entities.len())?;
+    for (i, e) in entities.iter().enumerate() {
+        name(|| format!("entities[{i}].name"), &e.name)?;
+        name(|| format!("entities[{i}].entityType"), &e.entity_type)?;
+        items_at(
+            || format!("entities[{i}].observations"),
+            e.observations.len(),
+        )?;
+        for (j, o) in e.observations.iter().enumerate() {
+            observation(|| format!("entities[{i}].observations[{j}]"), o)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_relations(relations: &[Relation]) -> Result<(), LimitError> {
+    items("relations", relations.len())?;
+    for (i, r) in relations.iter().enumerate() {
+        name(|| format!("relations[{i}].from"), &r.from)?;
+        name(|| format!("relations[{i}].to"), &r.to)?;
+        name(|| format!("relations[{i}].relationType"), &r.relation_type)?;
     }
     Ok(())
 }

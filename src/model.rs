@@ -56,8 +56,17 @@ pub enum GraphOp {
     DeleteObservations(Vec<ObservationDelete>),
     DeleteRelations(Vec<Relation>),
     ReadGraph,
-    SearchNodes { query: String },
+    SearchNodes {
+        query: String,
+    },
     OpenNodes(Vec<String>),
+    /// Merges a graph from a file (`memgraphd import`): new entities are
+    /// created, observations of existing ones added, relations whose
+    /// endpoints are missing reported instead of failing the batch.
+    Import {
+        entities: Vec<Entity>,
+        relations: Vec<Relation>,
+    },
 }
 
 impl GraphOp {
@@ -82,6 +91,7 @@ impl GraphOp {
             GraphOp::ReadGraph => "read_graph",
             GraphOp::SearchNodes { .. } => "search_nodes",
             GraphOp::OpenNodes(_) => "open_nodes",
+            GraphOp::Import { .. } => "import",
         }
     }
 }
@@ -123,6 +133,21 @@ pub enum MissingObservation {
     },
 }
 
+/// What an import batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub entities_created: usize,
+    /// Entities already stored (or repeated in the batch) whose observations
+    /// were merged into the stored one.
+    pub entities_merged: usize,
+    pub observations_added: usize,
+    pub relations_created: usize,
+    /// Relations already stored.
+    pub relations_existing: usize,
+    /// Relations left out because an endpoint does not exist.
+    pub dangling: Vec<Relation>,
+}
+
 /// The answer to a [`GraphOp`], variant for variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
@@ -133,6 +158,7 @@ pub enum Outcome {
     ObservationsDeleted(Deleted<MissingObservation>),
     RelationsDeleted(Deleted<Relation>),
     Graph(Graph),
+    Imported(ImportReport),
 }
 
 /// Why an operation failed, in a form that crosses the socket. Every variant

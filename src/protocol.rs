@@ -137,6 +137,13 @@ pub enum Op {
     /// Start receiving [`Event`] frames on this connection.
     Subscribe,
     Unsubscribe,
+    /// Write a consistent copy of the database to `path` (absolute, must not
+    /// exist) while writes go on, and check it.
+    Backup {
+        path: String,
+    },
+    /// Run SQLite's `integrity_check` on the live database.
+    Check,
 }
 
 /// The answer to the [`Request`] with the same `id`.
@@ -154,6 +161,14 @@ pub enum Reply {
     ShuttingDown,
     Subscribed,
     Unsubscribed,
+    /// The backup is written and passed `integrity_check`.
+    BackedUp {
+        bytes: u64,
+    },
+    /// What `integrity_check` found; empty means the database is sound.
+    Checked {
+        problems: Vec<String>,
+    },
 }
 
 /// What `memgraphd status` shows about a running daemon.

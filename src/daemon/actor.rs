@@ -65,6 +65,13 @@ enum Job {
     Counts {
         reply: Reply<Counts>,
     },
+    Backup {
+        target: std::path::PathBuf,
+        reply: Reply<u64>,
+    },
+    Check {
+        reply: Reply<Vec<String>>,
+    },
     Checkpoint,
 }
 
@@ -113,6 +120,16 @@ impl DbHandle {
     /// Row counts of the graph.
     pub async fn counts(&self) -> Result<Counts, DbError> {
         Ok(self.ask(|reply| Job::Counts { reply }).await??)
+    }
+
+    /// Writes a consistent copy of the database to `target` and checks it.
+    pub async fn backup(&self, target: std::path::PathBuf) -> Result<u64, DbError> {
+        Ok(self.ask(|reply| Job::Backup { target, reply }).await??)
+    }
+
+    /// Runs `integrity_check`; the problems found, or none.
+    pub async fn check(&self) -> Result<Vec<String>, DbError> {
+        Ok(self.ask(|reply| Job::Check { reply }).await??)
     }
 
     /// Asks the actor to checkpoint the WAL when it gets to it.
@@ -202,6 +219,12 @@ impl Actor {
             }
             Job::Counts { reply } => {
                 let _ = reply.send(self.store.counts().map_err(op_error));
+            }
+            Job::Backup { target, reply } => {
+                let _ = reply.send(self.store.backup_to(&target).map_err(op_error));
+            }
+            Job::Check { reply } => {
+                let _ = reply.send(self.store.integrity_check().map_err(op_error));
             }
             Job::Checkpoint => {
                 if let Err(e) = self.store.checkpoint() {

@@ -176,6 +176,27 @@ async fn answer(connection: u64, op: Op, shared: &Shared) -> Result<Reply, OpErr
             shared.stop.cancel();
             Ok(Reply::ShuttingDown)
         }
+        Op::Backup { path } => {
+            let target = std::path::PathBuf::from(path);
+            if !target.is_absolute() || target.exists() {
+                return Err(OpError::Invalid(format!(
+                    "backup target {} must be an absolute path that does not exist yet",
+                    target.display()
+                )));
+            }
+            shared
+                .db
+                .backup(target)
+                .await
+                .map(|bytes| Reply::BackedUp { bytes })
+                .map_err(db_error)
+        }
+        Op::Check => shared
+            .db
+            .check()
+            .await
+            .map(|problems| Reply::Checked { problems })
+            .map_err(db_error),
         Op::Subscribe => Ok(Reply::Subscribed),
         Op::Unsubscribe => Ok(Reply::Unsubscribed),
     }

@@ -55,6 +55,21 @@ pub fn outcome(outcome: &Outcome) -> Rendered {
                 structured: value,
             }
         }
+        // No tool imports; `memgraphd import` prints its own summary.
+        Outcome::Imported(report) => {
+            let value = json!({
+                "entitiesCreated": report.entities_created,
+                "entitiesMerged": report.entities_merged,
+                "observationsAdded": report.observations_added,
+                "relationsCreated": report.relations_created,
+                "relationsExisting": report.relations_existing,
+                "dangling": report.dangling.iter().map(relation).collect::<Vec<_>>(),
+            });
+            Rendered {
+                texts: vec![pretty(&value)],
+                structured: value,
+            }
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! survives power loss. [`Durability::Normal`] keeps the database consistent
 //! after a crash but may lose the last commits on power loss.
 
+pub mod legacy;
 mod read;
 mod schema;
 mod write;
@@ -196,6 +197,30 @@ impl Store {
         })
     }
 
+    /// Writes a consistent, compacted copy of the database to `target`
+    /// (which must not exist) and checks the copy; returns its size.
+    pub fn backup_to(&self, target: &Path) -> Result<u64, StoreError> {
+        let target_text = target.to_str().ok_or_else(|| StoreError::NotOurs {
+            path: target.to_owned(),
+            reason: "the backup path is not valid UTF-8".into(),
+        })?;
+        self.conn.execute("VACUUM INTO ?1", [target_text])?;
+        let copy = Connection::open_with_flags(target, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let problems = integrity_problems(&copy)?;
+        if !problems.is_empty() {
+            return Err(StoreError::NotOurs {
+                path: target.to_owned(),
+                reason: format!("the copy failed integrity_check: {}", problems.join("; ")),
+            });
+        }
+        Ok(std::fs::metadata(target).map(|m| m.len()).unwrap_or(0))
+    }
+
+    /// What `PRAGMA integrity_check` reports; empty when all is well.
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        integrity_problems(&self.conn)
+    }
+
     /// Copies the WAL back into the database file so the WAL stays small.
     /// Cheap when there is nothing to copy; call it when idle.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
@@ -291,12 +316,28 @@ impl Batch<'_> {
     }
 }
 
+/// Runs `integrity_check` on a database file without opening it for
+/// writing (for `memgraphd doctor` when no daemon runs).
+pub fn check_file(path: &Path) -> Result<Vec<String>, StoreError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    integrity_problems(&conn)
+}
+
 /// Milliseconds since the Unix epoch, the unit of every stored timestamp.
 pub fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+    let lines = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(lines.into_iter().filter(|l| l != "ok").collect())
 }
 
 fn is_empty(conn: &Connection) -> Result<bool, StoreError> {

@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{read, StoreError};
 use crate::model::{
-    AddedObservations, CreatedEntities, Deleted, Entity, GraphOp, MissingObservation,
+    AddedObservations, CreatedEntities, Deleted, Entity, GraphOp, ImportReport, MissingObservation,
     ObservationAdd, ObservationDelete, Outcome, Relation,
 };
 
@@ -35,10 +35,62 @@ pub(super) fn run(conn: &Connection, op: &GraphOp, now: i64) -> Result<Outcome, 
         GraphOp::DeleteRelations(relations) => {
             Outcome::RelationsDeleted(delete_relations(conn, relations)?)
         }
+        GraphOp::Import {
+            entities,
+            relations,
+        } => Outcome::Imported(import(conn, entities, relations, now)?),
         GraphOp::ReadGraph | GraphOp::SearchNodes { .. } | GraphOp::OpenNodes(_) => {
             read::run(conn, op)?
         }
     })
+}
+
+fn import(
+    conn: &Connection,
+    entities: &[Entity],
+    relations: &[Relation],
+    now: i64,
+) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport::default();
+    let created = create_entities(conn, entities, now)?;
+    report.entities_created = created.created.len();
+    report.observations_added = created.created.iter().map(|e| e.observations.len()).sum();
+    // Entities that existed (or repeated in the batch): merge their observations.
+    let created_names: HashSet<&str> = created.created.iter().map(|e| e.name.as_str()).collect();
+    let mut merged = HashSet::new();
+    let mut first_seen = HashSet::new();
+    for entity in entities {
+        let first = first_seen.insert(entity.name.as_str());
+        if first && created_names.contains(entity.name.as_str()) {
+            continue;
+        }
+        let Some(id) = entity_id(conn, &entity.name)? else {
+            continue;
+        };
+        merged.insert(entity.name.as_str());
+        for content in &entity.observations {
+            if insert_observation(conn, id, content, now)? {
+                report.observations_added += 1;
+            }
+        }
+    }
+    report.entities_merged = merged.len();
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO relations (from_id, to_id, relation_type, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (from_id, to_id, relation_type) DO NOTHING",
+    )?;
+    for r in relations {
+        let (Some(from), Some(to)) = (entity_id(conn, &r.from)?, entity_id(conn, &r.to)?) else {
+            report.dangling.push(r.clone());
+            continue;
+        };
+        if insert.execute(params![from, to, r.relation_type, now])? == 1 {
+            report.relations_created += 1;
+        } else {
+            report.relations_existing += 1;
+        }
+    }
+    Ok(report)
 }
 
 fn create_entities(

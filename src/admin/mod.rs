@@ -1,7 +1,13 @@
-//! The admin commands that talk to a running daemon: `status` and `stop`.
-//! Neither starts a daemon.
+//! The admin commands. They reach the database only through the daemon, so
+//! the daemon stays its only writer: `status` and `stop` (which never start
+//! one), `import` and `export` ([`transfer`]), `backup`, and `doctor`
+//! ([`doctor`]), which also looks at the files when no daemon runs.
+
+pub mod doctor;
+pub mod transfer;
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::client::{Client, ClientConfig, ClientError};
@@ -9,13 +15,79 @@ use crate::config::Paths;
 use crate::daemon::lock::InstanceLock;
 use crate::protocol::{DaemonStatus, Op, Reply};
 
-fn client(paths: &Paths, name: &str) -> Client {
+/// Why an admin command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("reading {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is a directory, not a file")]
+    IsDir { path: PathBuf },
+    #[error("{path} already exists; choose a new file name")]
+    Exists { path: PathBuf },
+    #[error("{path}: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("reading {path}")]
+    Store {
+        path: PathBuf,
+        #[source]
+        source: crate::store::StoreError,
+    },
+    #[error("unexpected reply from the daemon")]
+    Reply,
+}
+
+/// A client for an admin command; `spawn` starts a daemon if none runs.
+pub(crate) fn client(paths: &Paths, name: &str) -> Client {
+    client_with(paths, name, false)
+}
+
+pub(crate) fn client_with(paths: &Paths, name: &str, spawn: bool) -> Client {
     Client::new(ClientConfig {
         paths: paths.clone(),
-        spawn: false,
+        spawn,
         serve_args: Vec::new(),
         client: name.into(),
     })
+}
+
+/// Writes a consistent copy of the live database to `target` (which must
+/// not exist) and checks it. Starts the daemon if none runs.
+pub async fn backup(paths: &Paths, target: &Path) -> Result<u64, AdminError> {
+    let target = std::path::absolute(target).map_err(|source| AdminError::Write {
+        path: target.to_owned(),
+        source,
+    })?;
+    if target.is_dir() {
+        return Err(AdminError::IsDir { path: target });
+    }
+    if target.exists() {
+        return Err(AdminError::Exists { path: target });
+    }
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| AdminError::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    let op = Op::Backup {
+        path: target.display().to_string(),
+    };
+    match client_with(paths, "backup", true).request(op).await? {
+        Reply::BackedUp { bytes } => Ok(bytes),
+        _ => Err(AdminError::Reply),
+    }
 }
 
 /// Asks the daemon for its status.

@@ -1,0 +1,171 @@
+//! The official memory server's file format, in both directions: parsing a
+//! `memory.jsonl` (or the legacy `memory.json`, same content) for
+//! `memgraphd import`, and writing one for `memgraphd export`.
+//!
+//! One JSON object per line: `{"type":"entity","name","entityType",
+//! "observations"}` or `{"type":"relation","from","to","relationType"}`.
+//! Parsing never gives up on the whole file for one bad line: each bad line
+//! is reported with its number and skipped, and everything else is kept.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use crate::limits;
+use crate::model::{Entity, Graph, GraphOp, Relation};
+
+/// A line that could not be imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line number in the file.
+    pub line: usize,
+    pub message: String,
+}
+
+/// What a file holds, in file order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedFile {
+    pub entities: Vec<Entity>,
+    pub relations: Vec<Relation>,
+    /// Lines skipped, with the reason.
+    pub problems: Vec<Problem>,
+    /// Names that appear on more than one entity line; their observations
+    /// are merged into the first.
+    pub duplicate_names: Vec<String>,
+}
+
+/// Parses a memory file. Blank lines, CRLF endings and a UTF-8 byte order
+/// mark are accepted.
+pub fn parse_jsonl(bytes: &[u8]) -> ParsedFile {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut parsed = ParsedFile::default();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (number, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = number + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let mut problem = |message: String| parsed.problems.push(Problem { line, message });
+        let text = match std::str::from_utf8(raw) {
+            Ok(text) => text,
+            Err(e) => {
+                problem(format!("not valid UTF-8 ({e})"));
+                continue;
+            }
+        };
+        match parse_line(text) {
+            Ok(Item::Entity(entity)) => match index.get(&entity.name) {
+                Some(&at) => {
+                    if !parsed.duplicate_names.contains(&entity.name) {
+                        parsed.duplicate_names.push(entity.name.clone());
+                    }
+                    let first = &mut parsed.entities[at];
+                    for o in entity.observations {
+                        if !first.observations.contains(&o) {
+                            first.observations.push(o);
+                        }
+                    }
+                }
+                None => {
+                    index.insert(entity.name.clone(), parsed.entities.len());
+                    parsed.entities.push(entity);
+                }
+            },
+            Ok(Item::Relation(relation)) => parsed.relations.push(relation),
+            Err(message) => problem(message),
+        }
+    }
+    parsed
+}
+
+enum Item {
+    Entity(Entity),
+    Relation(Relation),
+}
+
+fn parse_line(text: &str) -> Result<Item, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let Value::Object(object) = value else {
+        return Err("not a JSON object".into());
+    };
+    let string = |key: &str| match object.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(format!("\"{key}\" is not a string")),
+        None => Err(format!("\"{key}\" is missing")),
+    };
+    let item = match object.get("type").and_then(Value::as_str) {
+        Some("entity") => {
+            let observations = match object.get("observations") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|o| o.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or("\"observations\" holds something other than strings")?,
+                Some(_) => return Err("\"observations\" is not an array".into()),
+            };
+            let mut entity = Entity {
+                name: string("name")?,
+                entity_type: string("entityType")?,
+                observations: Vec::new(),
+            };
+            for o in observations {
+                if !entity.observations.contains(&o) {
+                    entity.observations.push(o);
+                }
+            }
+            let op = GraphOp::CreateEntities(vec![entity]);
+            limits::check(&op).map_err(|e| e.to_string().replacen("entities[0].", "", 1))?;
+            let GraphOp::CreateEntities(mut entities) = op else {
+                unreachable!("built above as CreateEntities")
+            };
+            Item::Entity(entities.remove(0))
+        }
+        Some("relation") => {
+            let relation = Relation {
+                from: string("from")?,
+                to: string("to")?,
+                relation_type: string("relationType")?,
+            };
+            let op = GraphOp::CreateRelations(vec![relation]);
+            limits::check(&op).map_err(|e| e.to_string().replacen("relations[0].", "", 1))?;
+            let GraphOp::CreateRelations(mut relations) = op else {
+                unreachable!("built above as CreateRelations")
+            };
+            Item::Relation(relations.remove(0))
+        }
+        Some(other) => return Err(format!("unknown \"type\": {other:?}")),
+        None => return Err("\"type\" is missing (expected \"entity\" or \"relation\")".into()),
+    };
+    Ok(item)
+}
+
+/// The graph in the official format: entities then relations, one compact
+/// object per line, `type` first, a newline after every line.
+pub fn to_jsonl(graph: &Graph) -> String {
+    let mut out = String::new();
+    let mut push = |value: Value| {
+        out.push_str(&value.to_string());
+        out.push('\n');
+    };
+    for e in &graph.entities {
+        push(
+            json!({"type": "entity", "name": e.name, "entityType": e.entity_type, "observations": e.observations}),
+        );
+    }
+    for r in &graph.relations {
+        push(
+            json!({"type": "relation", "from": r.from, "to": r.to, "relationType": r.relation_type}),
+        );
+    }
+    out
+}
+
+/// Whether `bytes` start like an SQLite database rather than a text file.
+pub fn is_sqlite(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"SQLite format 3\0")
+}
+
+#[cfg(test)]
+mod tests;
