@@ -12,6 +12,7 @@ use memgraphd::client::{ClientConfig, ClientError};
 use memgraphd::config::Paths;
 use memgraphd::daemon::{self, DaemonConfig};
 use memgraphd::store::Durability;
+use tracing_subscriber::filter::LevelFilter;
 
 /// Knowledge-graph memory for AI coding agents, shared safely by every session.
 ///
@@ -187,7 +188,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     match cli.command {
         Command::Mcp { daemon } => {
-            init_logging(None);
+            // Quiet by default: the MCP client shows a server's stderr to the user.
+            init_logging(None, LevelFilter::ERROR);
             let config = ClientConfig {
                 paths,
                 spawn: true,
@@ -199,7 +201,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("mcp session")?;
         }
         Command::Serve { daemon } => {
-            init_logging(Some(&paths.log));
+            init_logging(Some(&paths.log), LevelFilter::INFO);
             let config = DaemonConfig {
                 paths,
                 durability: daemon.durability(),
@@ -213,7 +215,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Status => {
-            init_logging(None);
+            init_logging(None, LevelFilter::WARN);
             match runtime.block_on(memgraphd::admin::status(&paths)) {
                 Ok(status) => println!("{}", memgraphd::admin::format_status(&status, &paths)),
                 Err(ClientError::NotRunning { .. }) => {
@@ -226,7 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Stop => {
-            init_logging(None);
+            init_logging(None, LevelFilter::WARN);
             match runtime.block_on(memgraphd::admin::stop(&paths, Duration::from_secs(30))) {
                 Ok(pid) => println!("stopped memgraphd (pid {pid})"),
                 Err(ClientError::NotRunning { .. }) => {
@@ -236,14 +238,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Import { file, dry_run } => {
-            init_logging(None);
+            init_logging(None, LevelFilter::WARN);
             let summary = runtime
                 .block_on(transfer::import(&paths, &file, dry_run))
                 .with_context(|| format!("importing {}", file.display()))?;
             println!("{}", transfer::format_import(&summary, &file));
         }
         Command::Export { file } => {
-            init_logging(None);
+            init_logging(None, LevelFilter::WARN);
             let text = runtime
                 .block_on(transfer::export(&paths))
                 .context("exporting")?;
@@ -254,7 +256,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Backup { file } => {
-            init_logging(None);
+            init_logging(None, LevelFilter::WARN);
             let bytes = runtime
                 .block_on(memgraphd::admin::backup(&paths, &file))
                 .with_context(|| format!("backing up to {}", file.display()))?;
@@ -265,7 +267,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Doctor => {
-            init_logging(None);
+            init_logging(None, LevelFilter::WARN);
             let findings = runtime.block_on(doctor::run(&paths));
             println!("{}", doctor::format(&findings));
             if findings.iter().any(|f| f.verdict == doctor::Verdict::Fail) {
@@ -289,13 +291,7 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
 /// Logs go to the log file for the daemon, to stderr otherwise (never to
 /// stdout, which is the MCP channel). `RUST_LOG` sets the level: error,
 /// warn, info, debug or trace.
-fn init_logging(file: Option<&Path>) {
-    use tracing_subscriber::filter::LevelFilter;
-    let default = if file.is_some() {
-        LevelFilter::INFO
-    } else {
-        LevelFilter::WARN
-    };
+fn init_logging(file: Option<&Path>, default: LevelFilter) {
     let level = std::env::var("RUST_LOG")
         .ok()
         .and_then(|s| s.parse::<LevelFilter>().ok())

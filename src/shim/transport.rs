@@ -262,10 +262,41 @@ fn parse(text: &[u8]) -> Result<(RxJsonRpcMessage<RoleServer>, bool), String> {
     let value: Value = serde_json::from_slice(text)
         .map_err(|e| error_answer(Value::Null, -32700, &format!("Parse error: {e}")))?;
     let id = value.get("id").cloned().unwrap_or(Value::Null);
+    if let Some(problem) = params_problem(&value) {
+        return Err(error_answer(
+            id,
+            -32602,
+            &format!("Invalid params: {problem}"),
+        ));
+    }
     let is_request = is_request(&value);
     serde_json::from_value(value)
         .map(|message| (message, is_request))
         .map_err(|e| error_answer(id, -32600, &format!("Invalid Request: {e}")))
+}
+
+/// Checks the parameters of the methods this server implements, so that a
+/// malformed call gets "invalid params" rather than "method not found"
+/// (rmcp takes a request it cannot type for an unknown method).
+fn params_problem(message: &Value) -> Option<String> {
+    let method = message.get("method")?.as_str()?;
+    let params = message.get("params");
+    let field = |key: &str| params.and_then(|p| p.get(key));
+    match method {
+        "tools/call" => {
+            if !field("name").is_some_and(Value::is_string) {
+                return Some("tools/call needs a string \"name\"".into());
+            }
+            if field("arguments").is_some_and(|a| !a.is_object() && !a.is_null()) {
+                return Some("tools/call \"arguments\" must be an object".into());
+            }
+            None
+        }
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => (!field("uri")
+            .is_some_and(Value::is_string))
+        .then(|| format!("{method} needs a string \"uri\"")),
+        _ => None,
+    }
 }
 
 fn error_answer(id: Value, code: i64, message: &str) -> String {
