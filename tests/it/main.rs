@@ -3,4 +3,6 @@
 
 mod conformance;
 mod daemon;
+#[cfg(unix)]
+mod hostile;
 mod support;

@@ -141,6 +141,15 @@ impl Shim {
             .expect("writing to the shim");
     }
 
+    /// Writes raw bytes, which need not be UTF-8.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin already closed");
+        stdin
+            .write_all(bytes)
+            .and_then(|_| stdin.flush())
+            .expect("writing to the shim");
+    }
+
     pub fn send(&mut self, message: &Value) {
         self.send_line(&message.to_string());
     }

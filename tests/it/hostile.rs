@@ -1,0 +1,133 @@
+//! Hostile input: whatever an agent, a broken client or another local
+//! program sends, the answer is an error for that message or connection
+//! only, and every session keeps being served.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::{names, TestEnv};
+
+/// Sends a raw line and returns the answer, which must be a JSON-RPC error
+/// or an `isError` result.
+fn expect_refusal(shim: &mut crate::support::Shim, line: &str) -> Value {
+    shim.send_line(line);
+    let answer = shim
+        .next_message(Duration::from_secs(10))
+        .expect("the shim answered");
+    let refused = answer.get("error").is_some() || answer["result"]["isError"] == json!(true);
+    assert!(refused, "not refused: {line:.200} -> {answer}");
+    answer
+}
+
+#[test]
+fn malformed_json_rpc_lines_get_errors_and_the_shim_serves_on() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let cases = [
+        "{not json",
+        "[1, 2, 3]",
+        "{\"foo\": 1}",
+        "\"just a string\"",
+        &deep,
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_nodes","arguments":{"query":"\ud800"}}}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"search_nodes","arguments":{"query":1e999999}}}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_nodes","arguments":{"query":123456789012345678901234567890}}}"#,
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"create_entities","arguments":{"entities":"x"}}}"#,
+        r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"create_entities","arguments":[1]}}"#,
+        r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":7}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"open_nodes","arguments":{"names":[null]}}}"#,
+        r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"create_entities","arguments":{"entities":[{"name":"a\u0000b","entityType":"t","observations":[]}]}}}"#,
+        r#"{"jsonrpc":"2.0","id":9,"method":"resources/read","params":{"uri":"memory://other"}}"#,
+    ];
+    for line in cases {
+        expect_refusal(&mut shim, line);
+    }
+    // Invalid UTF-8 on the wire.
+    shim.send_raw(b"{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"ping\",\"x\":\"\xff\xfe\"}\n");
+    let answer = shim.next_message(Duration::from_secs(10)).expect("answer");
+    assert_eq!(answer["error"]["code"], json!(-32700), "{answer}");
+    // Still serving, and nothing was written.
+    let graph = shim.call_ok("read_graph", json!({}));
+    assert_eq!(graph, json!({"entities": [], "relations": []}));
+}
+
+#[test]
+fn a_message_over_8_mib_is_refused_without_ending_the_session() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    let huge = "x".repeat(8 * 1024 * 1024 + 10);
+    let line = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"search_nodes","arguments":{{"query":"{huge}"}}}}}}"#
+    );
+    let answer = expect_refusal(&mut shim, &line);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("8388608"),
+        "{answer}"
+    );
+    shim.call_ok(
+        "create_entities",
+        json!({"entities": [{"name": "after", "entityType": "t", "observations": []}]}),
+    );
+}
+
+#[test]
+fn arguments_over_the_limits_are_refused_with_the_field_path() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    let cases = [
+        ("search_nodes", json!({"query": "q".repeat(2049)}), "query"),
+        ("open_nodes", json!({"names": vec!["n"; 10_001]}), "names"),
+        (
+            "create_entities",
+            json!({"entities": [{"name": "n".repeat(1025), "entityType": "t", "observations": []}]}),
+            "entities[0].name",
+        ),
+        (
+            "create_entities",
+            json!({"entities": [{"name": "", "entityType": "t", "observations": []}]}),
+            "entities[0].name",
+        ),
+        (
+            "add_observations",
+            json!({"observations": [{"entityName": "a", "contents": ["o".repeat(65_537)]}]}),
+            "observations[0].contents[0]",
+        ),
+    ];
+    for (tool, arguments, path) in cases {
+        let result = shim.call(tool, arguments);
+        assert_eq!(result["isError"], json!(true), "{tool}: {result}");
+        let text = result["content"][0]["text"].as_str().expect("text");
+        assert!(text.contains(tool) && text.contains(path), "{text}");
+    }
+    let graph = shim.call_ok("read_graph", json!({}));
+    assert_eq!(names(&graph), Vec::<String>::new());
+}
+
+#[test]
+fn garbage_on_the_daemon_socket_drops_only_that_connection() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    shim.call_ok(
+        "create_entities",
+        json!({"entities": [{"name": "a", "entityType": "t", "observations": []}]}),
+    );
+    let payloads: [&[u8]; 4] = [
+        b"GET / HTTP/1.1\r\n\r\n",
+        &[0xff, 0xff, 0xff, 0x7f, 1, 2, 3],
+        &[5, 0, 0, 0, 9, 9, 9, 9, 9],
+        &[],
+    ];
+    for payload in payloads {
+        let mut raw = std::os::unix::net::UnixStream::connect(env.socket_path()).expect("connect");
+        let _ = raw.write_all(payload);
+        drop(raw);
+    }
+    let graph = shim.call_ok("open_nodes", json!({"names": ["a"]}));
+    assert_eq!(names(&graph), vec!["a"]);
+}
