@@ -5,4 +5,6 @@ mod conformance;
 mod daemon;
 #[cfg(unix)]
 mod hostile;
+#[cfg(unix)]
+mod faults;
 mod support;
