@@ -131,3 +131,108 @@ fn garbage_on_the_daemon_socket_drops_only_that_connection() {
     let graph = shim.call_ok("open_nodes", json!({"names": ["a"]}));
     assert_eq!(names(&graph), vec!["a"]);
 }
+
+mod properties {
+    //! Random input, many times over, against live processes.
+
+    use std::io::Write;
+
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use crate::support::TestEnv;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| json!(f)),
+            ".{0,20}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("[a-zA-Z]{1,12}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A tools/call with random arguments, a random method, or random text.
+    fn hostile_line() -> impl Strategy<Value = String> {
+        let tools = prop_oneof![
+            Just("create_entities"),
+            Just("create_relations"),
+            Just("add_observations"),
+            Just("delete_entities"),
+            Just("delete_observations"),
+            Just("delete_relations"),
+            Just("read_graph"),
+            Just("search_nodes"),
+            Just("open_nodes"),
+            Just("nope"),
+        ];
+        prop_oneof![
+            (tools, json_value()).prop_map(|(tool, args)| json!({"jsonrpc": "2.0", "id": 1,
+                "method": "tools/call", "params": {"name": tool, "arguments": args}})
+            .to_string()),
+            ("[a-z/]{1,20}", json_value()).prop_map(|(method, params)| json!({"jsonrpc": "2.0",
+                "id": 1, "method": method, "params": params})
+            .to_string()),
+            json_value().prop_map(|v| v.to_string()),
+            "[^\n]{0,200}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1, ..ProptestConfig::default() })]
+
+        /// One session receives a few hundred hostile lines; every line that
+        /// is a request gets an answer, and the session keeps serving.
+        #[test]
+        fn the_shim_survives_random_json_rpc(lines in prop::collection::vec(hostile_line(), 200)) {
+            let env = TestEnv::new();
+            let mut shim = env.shim();
+            for (n, line) in lines.iter().enumerate() {
+                shim.send_line(line);
+                // The ping's answer proves the shim still serves; anything
+                // before it is the answer to the hostile line, if any.
+                let ping = json!(format!("ping-{n}"));
+                shim.send(&json!({"jsonrpc": "2.0", "id": ping, "method": "ping"}));
+                loop {
+                    let message = shim
+                        .next_message(std::time::Duration::from_secs(10))
+                        .expect("the shim is alive");
+                    if message["id"] == ping {
+                        prop_assert_eq!(&message["result"], &json!({}));
+                        break;
+                    }
+                    let well_formed = message.get("error").is_some()
+                        || message.get("result").is_some()
+                        || message.get("method").is_some();
+                    prop_assert!(well_formed, "{line:.200} -> {message}");
+                }
+            }
+            // Whatever was created is readable, and the session still works.
+            let graph = shim.call("read_graph", json!({}));
+            prop_assert!(graph.get("structuredContent").is_some(), "{graph}");
+        }
+
+        /// Random bytes to the daemon's socket only ever drop that connection.
+        #[test]
+        fn the_daemon_survives_random_bytes(payloads in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..256), 64)) {
+            let env = TestEnv::new();
+            let mut shim = env.shim();
+            shim.call_ok("read_graph", json!({}));
+            for payload in &payloads {
+                let mut raw = std::os::unix::net::UnixStream::connect(env.socket_path()).expect("connect");
+                let _ = raw.write_all(payload);
+            }
+            let graph = shim.call_ok("read_graph", json!({}));
+            prop_assert_eq!(graph, json!({"entities": [], "relations": []}));
+        }
+    }
+}
