@@ -2,20 +2,33 @@
 //! a machine.
 //!
 //! An MCP client launches `memgraphd mcp` (the *shim*), which speaks MCP on
-//! stdio. Every operation runs on one writer thread ([`actor`]) that owns the
+//! stdio and forwards typed operations over a local socket to `memgraphd
+//! serve` (the *daemon*), which it starts if none is running. The daemon runs
+//! every operation on one writer thread ([`daemon::actor`]) that owns the
 //! SQLite file ([`store`]).
 //!
 //! # Code map
 //! - [`model`]: the graph vocabulary: entities, relations, operations, outcomes.
 //! - [`limits`]: the size limits of the contract and their one checker.
-//! - [`store`]: schema, migrations, the nine operations on SQLite.
-//! - [`actor`]: the writer thread that owns the store, and its async handle.
-//! - [`shim`]: the MCP face: tool definitions, validation, rendering, resources.
+//! - [`store`]: schema, migrations, the operations on SQLite, legacy readers.
+//! - [`daemon`]: lock, socket, accept loop, connections, the writer actor.
+//! - [`protocol`]: shim↔daemon frames (length-prefixed bincode).
+//! - [`client`]: connect-or-spawn, multiplexed requests, retries; used by the
+//!   shim and the admin commands.
+//! - [`shim`]: the MCP face: transport, tool definitions, validation,
+//!   rendering, resources, notifications.
+//! - [`admin`]: status, stop, import, export, backup, doctor.
+//! - [`transfer`]: the official server's JSONL format, both ways.
+//! - [`config`]: where the database, socket, lock and log live.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
+//! - The shim never opens the database; the daemon never sees JSON-RPC.
+//!   Agents do not notice a daemon restart.
 //! - Nothing reachable from `shim::run` writes to stdout except the MCP
-//!   transport, because stdout is the JSON-RPC channel.
+//!   transport's writer, because stdout is the JSON-RPC channel.
+//! - Every write carries a request id recorded in its own transaction, so a
+//!   retried write is applied at most once.
 
 pub mod admin;
 pub mod client;

@@ -28,6 +28,8 @@ use crate::store::{Counts, Store, StoreError};
 const QUEUE: usize = 256;
 /// Most writes committed together.
 pub const MAX_BATCH: usize = 128;
+/// How long a write's request id is remembered for retries.
+const REQUEST_ID_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// Change notices kept for slow subscribers before they lag.
 const FEED: usize = 1024;
 
@@ -227,11 +229,22 @@ impl Actor {
                 let _ = reply.send(self.store.integrity_check().map_err(op_error));
             }
             Job::Checkpoint => {
+                if let Err(e) = self.forget_old_requests() {
+                    tracing::warn!("pruning request ids: {}", crate::error_chain(&e));
+                }
                 if let Err(e) = self.store.checkpoint() {
                     tracing::warn!("checkpoint: {}", crate::error_chain(&e));
                 }
             }
         }
+    }
+
+    /// Request ids only need to outlive a client's retries (seconds); a
+    /// day's worth keeps the table small.
+    fn forget_old_requests(&mut self) -> Result<(), StoreError> {
+        let mut batch = self.store.batch()?;
+        batch.forget_requests_before(crate::store::now_millis() - REQUEST_ID_TTL_MS)?;
+        batch.commit()
     }
 
     /// Runs the writes in one transaction, then answers them all.
