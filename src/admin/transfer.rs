@@ -112,7 +112,11 @@ fn read(file: &Path) -> Result<(Source, ParsedFile), AdminError> {
         path: file.to_owned(),
         source,
     })?;
-    let Some((entities, relations)) = graph else {
+    let Some(crate::model::Graph {
+        entities,
+        relations,
+    }) = graph
+    else {
         return Err(AdminError::Unreadable {
             path: file.to_owned(),
             reason: "an SQLite database, but not one of @pepk/mcp-memory-sqlite (tables entities, observations, relations)".into(),

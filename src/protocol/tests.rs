@@ -6,8 +6,8 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::model::{
-    AddedObservations, CreatedEntities, Deleted, Entity, Graph, MissingObservation, ObservationAdd,
-    ObservationDelete, Relation,
+    AddedObservations, CreatedEntities, Deleted, Entity, Graph, ImportReport, MissingObservation,
+    ObservationAdd, ObservationDelete, Relation,
 };
 
 // ---- samples: at least one of every variant ---------------------------------
@@ -47,6 +47,10 @@ fn graph_ops() -> Vec<GraphOp> {
             query: "tea".into(),
         },
         GraphOp::OpenNodes(vec![]),
+        GraphOp::Import {
+            entities: vec![entity("Alice")],
+            relations: vec![relation()],
+        },
     ]
 }
 
@@ -87,6 +91,14 @@ fn outcomes() -> Vec<Outcome> {
             relations: vec![relation()],
         }),
         Outcome::Graph(Graph::default()),
+        Outcome::Imported(ImportReport {
+            entities_created: 1,
+            entities_merged: 2,
+            observations_added: 3,
+            relations_created: 4,
+            relations_existing: 5,
+            dangling: vec![relation()],
+        }),
     ]
 }
 
@@ -104,7 +116,16 @@ fn ops() -> Vec<Op> {
         .zip([None, Some(0), Some(u128::MAX)].into_iter().cycle())
         .map(|(op, request_id)| Op::Graph { op, request_id })
         .collect();
-    ops.extend([Op::Status, Op::Shutdown, Op::Subscribe, Op::Unsubscribe]);
+    ops.extend([
+        Op::Status,
+        Op::Shutdown,
+        Op::Subscribe,
+        Op::Unsubscribe,
+        Op::Backup {
+            path: "/backups/memory.db".into(),
+        },
+        Op::Check,
+    ]);
     ops
 }
 
@@ -133,6 +154,10 @@ fn replies() -> Vec<Reply> {
         Reply::ShuttingDown,
         Reply::Subscribed,
         Reply::Unsubscribed,
+        Reply::BackedUp { bytes: 1 << 30 },
+        Reply::Checked {
+            problems: vec!["row 3 missing from index".into()],
+        },
     ]);
     replies
 }
@@ -223,6 +248,8 @@ fn op_variant(op: &Op) -> usize {
         Op::Shutdown => 2,
         Op::Subscribe => 3,
         Op::Unsubscribe => 4,
+        Op::Backup { .. } => 5,
+        Op::Check => 6,
     }
 }
 
@@ -237,6 +264,7 @@ fn graph_op_variant(op: &GraphOp) -> usize {
         GraphOp::ReadGraph => 6,
         GraphOp::SearchNodes { .. } => 7,
         GraphOp::OpenNodes(_) => 8,
+        GraphOp::Import { .. } => 9,
     }
 }
 
@@ -247,6 +275,8 @@ fn reply_variant(r: &Reply) -> usize {
         Reply::ShuttingDown => 2,
         Reply::Subscribed => 3,
         Reply::Unsubscribed => 4,
+        Reply::BackedUp { .. } => 5,
+        Reply::Checked { .. } => 6,
     }
 }
 
@@ -259,6 +289,7 @@ fn outcome_variant(o: &Outcome) -> usize {
         Outcome::ObservationsDeleted(_) => 4,
         Outcome::RelationsDeleted(_) => 5,
         Outcome::Graph(_) => 6,
+        Outcome::Imported(_) => 7,
     }
 }
 
@@ -326,10 +357,10 @@ fn samples_cover_every_variant() {
 
     assert_covers(&client, client_frame_variant, 2);
     assert_covers(&server, server_frame_variant, 4);
-    assert_covers(&ops, |op| op_variant(op), 5);
-    assert_covers(&graph_ops, |op| graph_op_variant(op), 9);
-    assert_covers(&replies, |r| reply_variant(r), 5);
-    assert_covers(&outcomes, |o| outcome_variant(o), 7);
+    assert_covers(&ops, |op| op_variant(op), 7);
+    assert_covers(&graph_ops, |op| graph_op_variant(op), 10);
+    assert_covers(&replies, |r| reply_variant(r), 7);
+    assert_covers(&outcomes, |o| outcome_variant(o), 8);
     assert_covers(&errors, |e| op_error_variant(e), 3);
     assert_covers(&events, |e| event_variant(e), 1);
 }

@@ -11,10 +11,10 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use super::StoreError;
-use crate::model::{Entity, Relation};
+use crate::model::{Entity, Graph, Relation};
 
 /// Reads a pepk database; `Ok(None)` if the file is SQLite but not that schema.
-pub fn read_pepk(path: &Path) -> Result<Option<(Vec<Entity>, Vec<Relation>)>, StoreError> {
+pub fn read_pepk(path: &Path) -> Result<Option<Graph>, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -71,5 +71,8 @@ pub fn read_pepk(path: &Path) -> Result<Option<(Vec<Entity>, Vec<Relation>)>, St
             })
         })?
         .collect::<Result<_, _>>()?;
-    Ok(Some((entities, relations)))
+    Ok(Some(Graph {
+        entities,
+        relations,
+    }))
 }

@@ -160,7 +160,7 @@ fn a_shim_killed_mid_call_leaves_the_daemon_and_others_unaffected() {
     // Whatever the killed calls did, they did all of it or none of it.
     let graph = other.call_ok("search_nodes", json!({"query": "bulk-"}));
     assert!(
-        names(&graph).len() % 5000 == 0,
+        names(&graph).len().is_multiple_of(5000),
         "a partial create: {}",
         names(&graph).len()
     );
@@ -357,10 +357,7 @@ fn a_connection_from_another_user_is_refused() {
     };
     let home = env.db_path().parent().expect("home").to_owned();
     open(&home, 0o755);
-    open(
-        &env.socket_path().parent().expect("run dir").to_owned(),
-        0o755,
-    );
+    open(env.socket_path().parent().expect("run dir"), 0o755);
     open(&env.socket_path(), 0o666);
     let mut status = env.memgraphd(&["status", "--log", "/dev/null"]);
     // SAFETY: setgid/setuid only change this child's credentials.
