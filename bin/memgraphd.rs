@@ -38,8 +38,10 @@ struct Cli {
 enum Command {
     /// Serve one MCP session on stdin/stdout; starts the daemon if needed.
     ///
-    /// This is what an MCP client launches:
+    /// This is what an MCP client launches, e.g.:
     ///   claude mcp add memory -s user -- memgraphd mcp
+    /// or, trading power-loss safety for speed, with its own database:
+    ///   memgraphd mcp --durability normal --db ~/notes/memory.db
     #[command(verbatim_doc_comment)]
     Mcp {
         #[command(flatten)]
@@ -211,7 +213,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(e) if e.is_already_running() => {
                     tracing::info!("{e}; exiting");
                 }
-                other => other.context("daemon")?,
+                Err(e) => {
+                    // A spawned daemon's stderr goes nowhere: the log is
+                    // where its user will look.
+                    tracing::error!("daemon failed: {}", memgraphd::error_chain(&e));
+                    return Err(e).context("daemon");
+                }
+                Ok(()) => {}
             }
         }
         Command::Status => {

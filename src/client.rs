@@ -47,6 +47,8 @@ pub enum ClientError {
     StartTimeout { log: PathBuf },
     #[error("starting the daemon")]
     Spawn(#[source] std::io::Error),
+    #[error("the daemon failed to start ({status}); see its log at {log}, or run `memgraphd serve` in a terminal to see why")]
+    StartFailed { status: String, log: PathBuf },
     #[error("the running daemon is memgraphd {version} (protocol {protocol}), newer than this memgraphd {} (protocol {PROTOCOL_VERSION}); upgrade this binary", env!("CARGO_PKG_VERSION"))]
     DaemonNewer { version: String, protocol: u32 },
     #[error("the daemon refused the connection: {0}")]
@@ -163,6 +165,7 @@ impl Client {
         let paths = &self.config.paths;
         let mut deadline = Instant::now() + START_WAIT;
         let mut spawned: Option<Instant> = None;
+        let mut exited: ExitSlot = Arc::default();
         let mut backoff = Duration::from_millis(5);
         loop {
             if let Ok(stream) = socket::connect(&paths.socket).await {
@@ -210,8 +213,20 @@ impl Client {
             // thing, so a held lock means a daemon is on its way.
             let starting = spawned.is_some_and(|at| at.elapsed() < Duration::from_secs(1));
             if !starting && !InstanceLock::is_held(&paths.lock) {
-                spawn_daemon(&self.config).map_err(ClientError::Spawn)?;
+                exited = spawn_daemon(&self.config).map_err(ClientError::Spawn)?;
                 spawned = Some(Instant::now());
+            }
+            // A daemon that exits with an error while no other holds the
+            // lock failed to start (a bad path, a database from a newer
+            // build): say so now rather than after the whole wait.
+            let failed = exited.lock().ok().and_then(|status| *status);
+            if let Some(status) = failed.filter(|s| !s.success()) {
+                if !InstanceLock::is_held(&paths.lock) {
+                    return Err(ClientError::StartFailed {
+                        status: status.to_string(),
+                        log: paths.log.clone(),
+                    });
+                }
             }
             if Instant::now() >= deadline {
                 return Err(ClientError::StartTimeout {
@@ -356,7 +371,10 @@ fn is_older(version: &str) -> bool {
 /// Starts `memgraphd serve` for these paths, detached from this process: its
 /// own session, no inherited stdio (an MCP client waits for EOF on the pipes
 /// it gave the shim, so a daemon holding them would hang the client).
-fn spawn_daemon(config: &ClientConfig) -> std::io::Result<()> {
+/// Where the reaper leaves a spawned daemon's exit status.
+type ExitSlot = Arc<Mutex<Option<std::process::ExitStatus>>>;
+
+fn spawn_daemon(config: &ClientConfig) -> std::io::Result<ExitSlot> {
     let exe = current_exe()?;
     let paths = &config.paths;
     let mut cmd = std::process::Command::new(exe);
@@ -389,10 +407,16 @@ fn spawn_daemon(config: &ClientConfig) -> std::io::Result<()> {
     tracing::info!(pid = child.id(), "started the daemon");
     // Reap it when it exits (a daemon that lost the lock exits at once), so
     // it does not linger as a zombie while this process lives.
+    let exited: ExitSlot = Arc::default();
+    let slot = exited.clone();
     std::thread::Builder::new()
         .name("memgraphd-reaper".into())
-        .spawn(move || child.wait())?;
-    Ok(())
+        .spawn(move || {
+            if let (Ok(status), Ok(mut slot)) = (child.wait(), slot.lock()) {
+                *slot = Some(status);
+            }
+        })?;
+    Ok(exited)
 }
 
 /// This binary. On Linux a binary replaced on disk (an upgrade) shows as

@@ -174,10 +174,15 @@ fn socket_permissions(paths: &Paths, add: &mut impl FnMut(Verdict, &'static str,
                 "socket dir",
                 format!("{} is private (0700)", dir.display()),
             ),
+            // Not fatal: the socket itself is 0600 and every peer's uid is
+            // checked. A shared directory such as /tmp is a user's choice.
             Ok(m) => add(
-                Verdict::Fail,
+                Verdict::Warn,
                 "socket dir",
-                format!("{} has mode {m:o}; run chmod 700 on it", dir.display()),
+                format!(
+                    "{} has mode {m:o}, not private; prefer a 0700 directory of your own for --socket",
+                    dir.display()
+                ),
             ),
             Err(_) => add(
                 Verdict::Ok,

@@ -195,8 +195,13 @@ pub fn format_import(summary: &ImportSummary, file: &Path) -> String {
         parsed.entities.len(),
         parsed.relations.len()
     );
+    // A pepk database is read as one item per line, entities first.
+    let unit = match summary.source {
+        Source::Jsonl => "line",
+        Source::PepkSqlite => "item",
+    };
     for p in &parsed.problems {
-        let _ = writeln!(out, "skipped line {}: {}", p.line, p.message);
+        let _ = writeln!(out, "skipped {unit} {}: {}", p.line, p.message);
     }
     if !parsed.duplicate_names.is_empty() {
         let _ = writeln!(

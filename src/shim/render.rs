@@ -113,13 +113,13 @@ fn deletion(message: String) -> Rendered {
 }
 
 fn skipped_note(names: &[String]) -> String {
-    let (noun, verb) = if names.len() == 1 {
-        ("entity", "exists")
+    let (noun, exist, repeat) = if names.len() == 1 {
+        ("entity", "exists", "repeats")
     } else {
-        ("entities", "exist")
+        ("entities", "exist", "repeat")
     };
     format!(
-        "Skipped {} {noun} that already {verb} or repeat within this call: {}. \
+        "Skipped {} {noun} that already {exist} or {repeat} within this call: {}. \
          Existing entities are left unchanged; use add_observations to add to them.",
         names.len(),
         quoted_list(names.iter().map(String::as_str)),

@@ -398,3 +398,32 @@ fn a_second_serve_exits_quietly_while_one_runs() {
     assert!(second.status.success(), "{second:?}");
     shim.call_ok("read_graph", json!({}));
 }
+
+#[test]
+fn a_database_from_a_newer_build_fails_calls_clearly_and_stays_untouched() {
+    let env = TestEnv::new();
+    {
+        let conn = rusqlite::Connection::open(env.db_path()).expect("creating a database");
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 999;")
+            .expect("writing it");
+    }
+    let before = std::fs::read(env.db_path()).expect("reading the database");
+    let mut shim = env.shim();
+    let started = Instant::now();
+    let result = shim.call("read_graph", json!({}));
+    assert_eq!(result["isError"], json!(true), "{result}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the failure took {:?}",
+        started.elapsed()
+    );
+    let text = result["content"][0]["text"].as_str().expect("text");
+    assert!(text.contains("failed to start"), "{text}");
+    let log = std::fs::read_to_string(env.db_path().with_file_name("memgraphd.log")).expect("log");
+    assert!(log.contains("newer than this build supports"), "{log}");
+    assert_eq!(
+        std::fs::read(env.db_path()).expect("reading"),
+        before,
+        "the file changed"
+    );
+}

@@ -1,1 +1,321 @@
+//! Unit tests of [`LineTransport`] on in-memory streams: what reaches the
+//! session, what is answered directly on the output, and that the session
+//! keeps being served after every kind of bad line.
 
+use std::io::Cursor;
+use std::time::Duration;
+
+use rmcp::transport::Transport;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
+
+use super::*;
+
+/// How long any single step may take before the test fails instead of hanging.
+const STEP: Duration = Duration::from_secs(5);
+
+const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+const PING: &str = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+
+// ---- helpers ---------------------------------------------------------------
+
+/// A transport reading `input` to its end, and the lines it writes.
+fn serve(input: impl Into<Vec<u8>>) -> (LineTransport, Lines<BufReader<DuplexStream>>) {
+    let (output, written) = tokio::io::duplex(64 * 1024);
+    let transport = LineTransport::new(Cursor::new(input.into()), output);
+    (transport, BufReader::new(written).lines())
+}
+
+/// The next message the session receives, as JSON.
+async fn next_message(transport: &mut LineTransport) -> Value {
+    let message = tokio::time::timeout(STEP, transport.receive())
+        .await
+        .expect("a message arrives in time")
+        .expect("the transport has a message, not the end of input");
+    serde_json::to_value(&message).expect("a received message serializes")
+}
+
+async fn assert_ended(transport: &mut LineTransport) {
+    let next = tokio::time::timeout(STEP, transport.receive())
+        .await
+        .expect("the end of input is reported in time");
+    assert!(next.is_none(), "expected the end, got {next:?}");
+}
+
+/// The next line written to the output, as JSON.
+async fn next_line(lines: &mut Lines<BufReader<DuplexStream>>) -> Value {
+    let line = tokio::time::timeout(STEP, lines.next_line())
+        .await
+        .expect("a line is written in time")
+        .expect("the output can be read")
+        .expect("the output has another line");
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+}
+
+/// The error code and message of an error answer with a null id.
+fn error_of(answer: &Value) -> (i64, &str) {
+    assert_eq!(answer["jsonrpc"], "2.0", "{answer}");
+    assert_eq!(answer["id"], Value::Null, "{answer}");
+    let error = &answer["error"];
+    let code = error["code"].as_i64().expect("the error has a code");
+    let message = error["message"].as_str().expect("the error has a message");
+    (code, message)
+}
+
+fn outgoing(message: Value) -> TxJsonRpcMessage<RoleServer> {
+    serde_json::from_value(message).expect("a valid server message")
+}
+
+// ---- valid input -----------------------------------------------------------
+
+#[tokio::test]
+async fn messages_arrive_in_order_and_the_end_is_none() {
+    let (mut transport, _) = serve(format!("{INITIALIZED}\n{INITIALIZED}\n"));
+    let first = next_message(&mut transport).await;
+    assert_eq!(first["method"], "notifications/initialized");
+    assert_eq!(next_message(&mut transport).await, first);
+    assert_ended(&mut transport).await;
+    // Once ended, it stays ended.
+    assert_ended(&mut transport).await;
+}
+
+#[tokio::test]
+async fn an_empty_input_ends_at_once() {
+    let (mut transport, _) = serve("");
+    assert_ended(&mut transport).await;
+}
+
+#[tokio::test]
+async fn blank_lines_and_crlf_endings_are_tolerated() {
+    let input = format!("\n   \r\n\t\n{PING}\r\n\r\n{INITIALIZED}");
+    let (mut transport, mut lines) = serve(input);
+    let ping = next_message(&mut transport).await;
+    assert_eq!(ping["method"], "ping");
+    assert_eq!(ping["id"], 1);
+    // The last line has no newline at all and still counts.
+    let initialized = next_message(&mut transport).await;
+    assert_eq!(initialized["method"], "notifications/initialized");
+
+    transport
+        .send(outgoing(json!({"jsonrpc": "2.0", "id": 1, "result": {}})))
+        .await
+        .expect("the answer is sent");
+    assert_ended(&mut transport).await;
+    // Nothing but the answer was written: blank lines are not errors.
+    let answer = next_line(&mut lines).await;
+    assert_eq!(answer["id"], 1);
+    assert_eq!(answer["result"], json!({}));
+    drop(transport);
+    let rest = tokio::time::timeout(STEP, lines.next_line())
+        .await
+        .expect("the output closes in time")
+        .expect("the output can be read");
+    assert_eq!(rest, None);
+}
+
+// ---- bad input -------------------------------------------------------------
+
+#[tokio::test]
+async fn invalid_json_is_a_parse_error_and_the_next_line_is_served() {
+    let (mut transport, mut lines) = serve(format!("{{\"jsonrpc\": \"2.0\", \"id\": 1\n{PING}\n"));
+    let answer = next_line(&mut lines).await;
+    let (code, message) = error_of(&answer);
+    assert_eq!(code, -32700);
+    assert!(message.starts_with("Parse error: "), "{message}");
+
+    let ping = next_message(&mut transport).await;
+    assert_eq!(ping["method"], "ping");
+}
+
+#[tokio::test]
+async fn json_that_is_not_a_message_is_an_invalid_request() {
+    for bad in ["[1,2]", r#"{"foo":1}"#, r#""ping""#, "42"] {
+        let (mut transport, mut lines) = serve(format!("{bad}\n{INITIALIZED}\n"));
+        let answer = next_line(&mut lines).await;
+        let (code, message) = error_of(&answer);
+        assert_eq!(code, -32600, "{bad}");
+        assert!(message.starts_with("Invalid Request: "), "{bad}: {message}");
+        // The bad line never reaches the session; the next one does.
+        let next = next_message(&mut transport).await;
+        assert_eq!(next["method"], "notifications/initialized", "{bad}");
+        assert_ended(&mut transport).await;
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_request_with_an_id_is_answered_with_that_id() {
+    let (_transport, mut lines) = serve("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":42}\n");
+    let answer = next_line(&mut lines).await;
+    assert_eq!(answer["id"], 7, "{answer}");
+    assert_eq!(answer["error"]["code"], -32600, "{answer}");
+}
+
+#[tokio::test]
+async fn a_line_over_the_limit_is_refused_and_the_next_line_served() {
+    let mut input = vec![b'x'; MAX_MESSAGE_BYTES + 1];
+    input.push(b'\n');
+    input.extend_from_slice(PING.as_bytes());
+    input.push(b'\n');
+    let (mut transport, mut lines) = serve(input);
+
+    let answer = next_line(&mut lines).await;
+    let (code, message) = error_of(&answer);
+    assert_eq!(code, -32600);
+    assert_eq!(
+        message, "Invalid Request: message exceeds 8388608 bytes",
+        "the answer names the limit"
+    );
+    let ping = next_message(&mut transport).await;
+    assert_eq!(ping["method"], "ping");
+}
+
+#[tokio::test]
+async fn an_oversized_last_line_without_a_newline_is_refused_too() {
+    let (mut transport, mut lines) = serve(vec![b'{'; MAX_MESSAGE_BYTES + 10]);
+    let (code, _) = error_of(&next_line(&mut lines).await);
+    assert_eq!(code, -32600);
+    assert_ended(&mut transport).await;
+}
+
+#[tokio::test]
+async fn a_message_of_exactly_the_limit_is_accepted() {
+    // Trailing whitespace is valid JSON: pad a message to exactly the limit.
+    let mut line = INITIALIZED.as_bytes().to_vec();
+    line.resize(MAX_MESSAGE_BYTES, b' ');
+    line.push(b'\n');
+    let (mut transport, _) = serve(line);
+    let message = next_message(&mut transport).await;
+    assert_eq!(message["method"], "notifications/initialized");
+}
+
+#[tokio::test]
+async fn a_line_is_assembled_from_partial_writes() {
+    let (mut client, input) = tokio::io::duplex(16);
+    let (output, _written) = tokio::io::duplex(1024);
+    let mut transport = LineTransport::new(input, output);
+    let writer = tokio::spawn(async move {
+        for chunk in PING.as_bytes().chunks(5) {
+            client.write_all(chunk).await.expect("the transport reads");
+        }
+        client.write_all(b"\n").await.expect("the transport reads");
+    });
+    let ping = next_message(&mut transport).await;
+    assert_eq!(ping["method"], "ping");
+    writer.await.expect("the writer finishes");
+}
+
+// ---- answers and the end of input ------------------------------------------
+
+#[tokio::test]
+async fn the_end_waits_for_requests_in_flight_to_be_answered() {
+    let (mut transport, mut lines) = serve(format!("{PING}\n"));
+    assert_eq!(next_message(&mut transport).await["method"], "ping");
+
+    // `send` returns a future that owns what it needs, so it can be held
+    // while `receive` borrows the transport.
+    let answer = transport.send(outgoing(json!({"jsonrpc": "2.0", "id": 1, "result": {}})));
+    let mut end = Box::pin(transport.receive());
+    let early = tokio::time::timeout(Duration::from_millis(50), &mut end).await;
+    assert!(early.is_err(), "the end came before the ping was answered");
+
+    answer.await.expect("the answer is sent");
+    let next = tokio::time::timeout(Duration::from_secs(2), end)
+        .await
+        .expect("the end follows the answer, well before the drain timeout");
+    assert!(next.is_none());
+    assert_eq!(next_line(&mut lines).await["id"], 1);
+}
+
+#[tokio::test]
+async fn sent_messages_are_written_one_per_line() {
+    let (mut transport, mut lines) = serve("");
+    for id in 1..=3 {
+        transport
+            .send(outgoing(json!({"jsonrpc": "2.0", "id": id, "result": {}})))
+            .await
+            .expect("the answer is sent");
+    }
+    transport
+        .send(outgoing(json!({
+            "jsonrpc": "2.0",
+            "method": "notifications/resources/updated",
+            "params": {"uri": "memory://knowledge-graph"},
+        })))
+        .await
+        .expect("the notification is sent");
+    for id in 1..=3 {
+        assert_eq!(next_line(&mut lines).await["id"], id);
+    }
+    let notice = next_line(&mut lines).await;
+    assert_eq!(notice["method"], "notifications/resources/updated");
+    assert_eq!(notice["params"]["uri"], "memory://knowledge-graph");
+}
+
+#[tokio::test]
+async fn a_tools_list_answer_is_sent_with_the_execution_member() {
+    let (mut transport, mut lines) = serve("");
+    let tools = json!({
+        "jsonrpc": "2.0",
+        "id": 2,
+        "result": {"tools": [{"name": "read_graph", "inputSchema": {"type": "object"}}]},
+    });
+    transport
+        .send(outgoing(tools))
+        .await
+        .expect("the answer is sent");
+    let answer = next_line(&mut lines).await;
+    assert_eq!(answer["id"], 2);
+    assert_eq!(answer["result"]["tools"][0]["name"], "read_graph");
+    assert_eq!(
+        answer["result"]["tools"][0]["execution"],
+        json!({"taskSupport": "forbidden"})
+    );
+}
+
+// ---- restore_tool_execution -------------------------------------------------
+
+#[test]
+fn restore_tool_execution_adds_the_default_to_every_tool() {
+    let mut message = json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "result": {"tools": [
+            {"name": "a", "inputSchema": {}},
+            {"name": "b", "inputSchema": {}},
+        ]},
+    });
+    restore_tool_execution(&mut message);
+    assert_eq!(
+        message["result"]["tools"],
+        json!([
+            {"name": "a", "inputSchema": {}, "execution": {"taskSupport": "forbidden"}},
+            {"name": "b", "inputSchema": {}, "execution": {"taskSupport": "forbidden"}},
+        ])
+    );
+}
+
+#[test]
+fn restore_tool_execution_keeps_an_execution_already_there() {
+    let mut message = json!({"result": {"tools": [
+        {"name": "a", "execution": {"taskSupport": "optional"}},
+    ]}});
+    let before = message.clone();
+    restore_tool_execution(&mut message);
+    assert_eq!(message, before);
+}
+
+#[test]
+fn restore_tool_execution_leaves_other_messages_alone() {
+    for original in [
+        json!({"jsonrpc": "2.0", "id": 1, "result": {}}),
+        json!({"jsonrpc": "2.0", "id": 1, "result": {"tools": "not a list"}}),
+        json!({"jsonrpc": "2.0", "id": 1, "result": {"tools": [1, "x", null]}}),
+        json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": "tools"}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}),
+        json!({"tools": [{"name": "outside a result"}]}),
+    ] {
+        let mut message = original.clone();
+        restore_tool_execution(&mut message);
+        assert_eq!(message, original);
+    }
+}
