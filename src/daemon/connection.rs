@@ -109,48 +109,87 @@ async fn requests<R: AsyncRead + Unpin>(
     shared: &Arc<Shared>,
 ) -> Result<(), protocol::ProtoError> {
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
-    let mut changes = shared.db.subscribe();
-    let mut subscribed = false;
+    // Change notices are forwarded by a task of their own, alive only while
+    // the session is subscribed: the read below is not cancel-safe (a frame
+    // half read would be lost), so nothing else may share its select.
+    let mut feed = Feed(None);
     loop {
-        tokio::select! {
-            frame = protocol::read_msg::<ClientFrame, _>(reader) => {
-                let Some(frame) = frame? else { return Ok(()) };
-                let ClientFrame::Request(Request { id: request, op }) = frame else {
-                    return Err(protocol::ProtoError::Decode("Hello sent twice".into()));
-                };
-                match op {
-                    Op::Subscribe | Op::Unsubscribe => {
-                        subscribed = matches!(op, Op::Subscribe);
-                        let reply = if subscribed { Reply::Subscribed } else { Reply::Unsubscribed };
-                        send(frames, request, Ok(reply)).await;
-                    }
-                    op => {
-                        // Waiting here stops reading from a client that is not
-                        // reading its answers.
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            return Ok(());
-                        };
-                        let shared = shared.clone();
-                        let frames = frames.clone();
-                        tokio::spawn(async move {
-                            let result = answer(id, op, &shared).await;
-                            send(&frames, request, result).await;
-                            drop(permit);
-                        });
-                    }
-                }
-            }
-            change = changes.recv() => match change {
-                Ok(change) if subscribed && change.origin != id => {
-                    let _ = frames.send(ServerFrame::Event(Event::GraphChanged)).await;
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) if subscribed => {
-                    let _ = frames.send(ServerFrame::Event(Event::GraphChanged)).await;
-                }
-                Err(broadcast::error::RecvError::Closed) => return Ok(()),
-                _ => {}
-            },
+        let frame = tokio::select! {
+            frame = protocol::read_msg::<ClientFrame, _>(reader) => frame?,
             _ = shared.stop.cancelled() => return Ok(()),
+        };
+        let Some(frame) = frame else { return Ok(()) };
+        let ClientFrame::Request(Request { id: request, op }) = frame else {
+            return Err(protocol::ProtoError::Decode("Hello sent twice".into()));
+        };
+        match op {
+            Op::Subscribe => {
+                if feed.0.is_none() {
+                    let changes = shared.db.subscribe();
+                    feed.0 = Some(tokio::spawn(forward_changes(id, changes, frames.clone())));
+                }
+                send(frames, request, Ok(Reply::Subscribed)).await;
+            }
+            Op::Unsubscribe => {
+                feed.stop();
+                send(frames, request, Ok(Reply::Unsubscribed)).await;
+            }
+            op => {
+                // Waiting here stops reading from a client that is not
+                // reading its answers.
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return Ok(());
+                };
+                let shared = shared.clone();
+                let frames = frames.clone();
+                tokio::spawn(async move {
+                    let result = answer(id, op, &shared).await;
+                    send(&frames, request, result).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+}
+
+/// The change-forwarding task of a subscribed connection; stopped when the
+/// session unsubscribes or the connection ends.
+struct Feed(Option<tokio::task::JoinHandle<()>>);
+
+impl Feed {
+    fn stop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Sends an `Event` for every change made by another connection.
+async fn forward_changes(
+    id: u64,
+    mut changes: broadcast::Receiver<super::actor::Change>,
+    frames: mpsc::Sender<ServerFrame>,
+) {
+    loop {
+        let notify = match changes.recv().await {
+            Ok(change) => change.origin != id,
+            // Some notices were missed: one more says the same.
+            Err(broadcast::error::RecvError::Lagged(_)) => true,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if notify
+            && frames
+                .send(ServerFrame::Event(Event::GraphChanged))
+                .await
+                .is_err()
+        {
+            return;
         }
     }
 }
