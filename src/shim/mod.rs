@@ -14,6 +14,7 @@ pub mod args;
 pub mod backend;
 pub mod render;
 pub mod server;
+mod stdio;
 pub mod transport;
 
 use std::sync::Arc;
@@ -41,7 +42,7 @@ pub enum ShimError {
 pub async fn run(config: ClientConfig) -> Result<(), ShimError> {
     let backend = Arc::new(Backend::new(config));
     let server = MemoryServer::new(backend.clone())?;
-    let transport = LineTransport::new(tokio::io::stdin(), tokio::io::stdout());
+    let transport = LineTransport::new(stdio::input(), stdio::output());
     let session = server
         .clone()
         .serve(transport)

@@ -1,0 +1,422 @@
+//! Property test of the store against a model of TOOLS.md.
+//!
+//! [`Model`] is the contract transcribed as plainly as possible: two `Vec`s
+//! in insertion order, linear searches, Rust's `to_lowercase` and
+//! `str::contains` for search. Random sequences of all nine operations, over
+//! a small alphabet of names where case, `ß`, `İ` and `Σ` collide, must give
+//! the same outcome from the store and from the model, and the same graph
+//! after every step.
+
+use std::collections::HashSet;
+
+use proptest::prelude::*;
+use proptest::sample::select;
+
+use super::super::{Store, StoreError};
+use crate::model::{
+    AddedObservations, CreatedEntities, Deleted, Entity, Graph, GraphOp, MissingObservation,
+    ObservationAdd, ObservationDelete, Outcome, Relation,
+};
+
+/// The knowledge graph of TOOLS.md, with no index and no cleverness.
+#[derive(Debug, Default)]
+struct Model {
+    entities: Vec<Entity>,
+    relations: Vec<Relation>,
+}
+
+fn not_found(name: &str) -> String {
+    format!("Entity with name {name} not found")
+}
+
+impl Model {
+    fn apply(&mut self, op: &GraphOp) -> Result<Outcome, String> {
+        Ok(match op {
+            GraphOp::CreateEntities(entities) => {
+                Outcome::EntitiesCreated(self.create_entities(entities))
+            }
+            GraphOp::CreateRelations(relations) => {
+                Outcome::RelationsCreated(self.create_relations(relations)?)
+            }
+            GraphOp::AddObservations(adds) => {
+                Outcome::ObservationsAdded(self.add_observations(adds)?)
+            }
+            GraphOp::DeleteEntities(names) => Outcome::EntitiesDeleted(self.delete_entities(names)),
+            GraphOp::DeleteObservations(deletions) => {
+                Outcome::ObservationsDeleted(self.delete_observations(deletions))
+            }
+            GraphOp::DeleteRelations(relations) => {
+                Outcome::RelationsDeleted(self.delete_relations(relations))
+            }
+            GraphOp::ReadGraph => Outcome::Graph(self.subgraph(|_| true)),
+            GraphOp::SearchNodes { query } => {
+                let needle = query.to_lowercase();
+                Outcome::Graph(self.subgraph(|e| {
+                    e.name.to_lowercase().contains(&needle)
+                        || e.entity_type.to_lowercase().contains(&needle)
+                        || e.observations
+                            .iter()
+                            .any(|o| o.to_lowercase().contains(&needle))
+                }))
+            }
+            GraphOp::OpenNodes(names) => Outcome::Graph(self.subgraph(|e| names.contains(&e.name))),
+            // `import` is not one of the nine tools: neither the model nor the
+            // generated operations cover it.
+            GraphOp::Import { .. } => return Err("the model has no import".into()),
+        })
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.entities.iter().position(|e| e.name == name)
+    }
+
+    /// The entities that pass `keep`, and every relation touching one of them.
+    fn subgraph(&self, keep: impl Fn(&Entity) -> bool) -> Graph {
+        let entities: Vec<Entity> = self.entities.iter().filter(|e| keep(e)).cloned().collect();
+        let kept = |name: &str| entities.iter().any(|e| e.name == name);
+        let relations = self
+            .relations
+            .iter()
+            .filter(|r| kept(&r.from) || kept(&r.to))
+            .cloned()
+            .collect();
+        Graph {
+            entities,
+            relations,
+        }
+    }
+
+    fn create_entities(&mut self, entities: &[Entity]) -> CreatedEntities {
+        let mut result = CreatedEntities::default();
+        for e in entities {
+            if self.find(&e.name).is_some() {
+                if !result.skipped.contains(&e.name) {
+                    result.skipped.push(e.name.clone());
+                }
+                continue;
+            }
+            let mut observations: Vec<String> = Vec::new();
+            for o in &e.observations {
+                if !observations.contains(o) {
+                    observations.push(o.clone());
+                }
+            }
+            let created = Entity {
+                name: e.name.clone(),
+                entity_type: e.entity_type.clone(),
+                observations,
+            };
+            self.entities.push(created.clone());
+            result.created.push(created);
+        }
+        result
+    }
+
+    fn create_relations(&mut self, relations: &[Relation]) -> Result<Vec<Relation>, String> {
+        for r in relations {
+            for name in [&r.from, &r.to] {
+                if self.find(name).is_none() {
+                    return Err(not_found(name));
+                }
+            }
+        }
+        let mut created = Vec::new();
+        for r in relations {
+            if !self.relations.contains(r) {
+                self.relations.push(r.clone());
+                created.push(r.clone());
+            }
+        }
+        Ok(created)
+    }
+
+    fn add_observations(
+        &mut self,
+        adds: &[ObservationAdd],
+    ) -> Result<Vec<AddedObservations>, String> {
+        if let Some(missing) = adds.iter().find(|a| self.find(&a.entity_name).is_none()) {
+            return Err(not_found(&missing.entity_name));
+        }
+        let mut results = Vec::new();
+        for add in adds {
+            let i = self.find(&add.entity_name).expect("checked above");
+            let entity = &mut self.entities[i];
+            let mut added = Vec::new();
+            for content in &add.contents {
+                if !entity.observations.contains(content) {
+                    entity.observations.push(content.clone());
+                    added.push(content.clone());
+                }
+            }
+            results.push(AddedObservations {
+                entity_name: add.entity_name.clone(),
+                added,
+            });
+        }
+        Ok(results)
+    }
+
+    fn delete_entities(&mut self, names: &[String]) -> Deleted<String> {
+        let mut report = Deleted {
+            requested: 0,
+            deleted: 0,
+            missing: Vec::new(),
+        };
+        let mut seen = HashSet::new();
+        for name in names {
+            if !seen.insert(name) {
+                continue;
+            }
+            report.requested += 1;
+            match self.find(name) {
+                Some(i) => {
+                    self.entities.remove(i);
+                    self.relations.retain(|r| &r.from != name && &r.to != name);
+                    report.deleted += 1;
+                }
+                None => report.missing.push(name.clone()),
+            }
+        }
+        report
+    }
+
+    fn delete_observations(
+        &mut self,
+        deletions: &[ObservationDelete],
+    ) -> Deleted<MissingObservation> {
+        let mut report = Deleted {
+            requested: 0,
+            deleted: 0,
+            missing: Vec::new(),
+        };
+        let mut seen = HashSet::new();
+        for d in deletions {
+            let fresh: Vec<&String> = d
+                .observations
+                .iter()
+                .filter(|c| seen.insert((&d.entity_name, *c)))
+                .collect();
+            report.requested += fresh.len();
+            let Some(i) = self.find(&d.entity_name) else {
+                let missing = MissingObservation::Entity(d.entity_name.clone());
+                if !report.missing.contains(&missing) {
+                    report.missing.push(missing);
+                }
+                continue;
+            };
+            let observations = &mut self.entities[i].observations;
+            for content in fresh {
+                match observations.iter().position(|o| o == content) {
+                    Some(at) => {
+                        observations.remove(at);
+                        report.deleted += 1;
+                    }
+                    None => report.missing.push(MissingObservation::Observation {
+                        entity_name: d.entity_name.clone(),
+                        content: content.clone(),
+                    }),
+                }
+            }
+        }
+        report
+    }
+
+    fn delete_relations(&mut self, relations: &[Relation]) -> Deleted<Relation> {
+        let mut report = Deleted {
+            requested: 0,
+            deleted: 0,
+            missing: Vec::new(),
+        };
+        let mut seen = HashSet::new();
+        for r in relations {
+            if !seen.insert(r) {
+                continue;
+            }
+            report.requested += 1;
+            match self.relations.iter().position(|x| x == r) {
+                Some(at) => {
+                    self.relations.remove(at);
+                    report.deleted += 1;
+                }
+                None => report.missing.push(r.clone()),
+            }
+        }
+        report
+    }
+}
+
+// ---- strategies --------------------------------------------------------------
+
+/// Names that collide under lower-casing in every interesting way.
+const NAMES: &[&str] = &[
+    "a",
+    "A",
+    "b",
+    "B",
+    "ß",
+    "SS",
+    "ss",
+    "İ",
+    "i",
+    "i\u{307}",
+    "Σ",
+    "ΟΔΟΣ",
+    "a b",
+    "Москва",
+    "a\nt",
+];
+const TYPES: &[&str] = &["t", "T", "person", "İ"];
+const TEXTS: &[&str] = &[
+    "x",
+    "X",
+    "foo",
+    "Foo bar",
+    "straße",
+    "STRASSE",
+    "İstanbul",
+    "istanbul",
+    "%",
+    "_",
+    "a\"b",
+    "NEAR(a b)",
+    "",
+    "москва",
+    "a OR b",
+    "-x",
+    "x*",
+    "🦀🦀x",
+];
+const RELATION_TYPES: &[&str] = &["knows", "Knows", "k"];
+
+/// Any name of the alphabet.
+fn name() -> impl Strategy<Value = String> {
+    select(NAMES).prop_map(String::from)
+}
+
+/// Mostly one of the first four names, which [`seed`] creates, so that
+/// relations often find both their endpoints.
+fn endpoint() -> impl Strategy<Value = String> {
+    prop_oneof![6 => select(&NAMES[..4]), 1 => select(NAMES)].prop_map(String::from)
+}
+
+fn text() -> impl Strategy<Value = String> {
+    select(TEXTS).prop_map(String::from)
+}
+
+fn texts() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(text(), 0..4)
+}
+
+fn entity() -> impl Strategy<Value = Entity> {
+    (name(), select(TYPES), texts()).prop_map(|(name, entity_type, observations)| Entity {
+        name,
+        entity_type: entity_type.into(),
+        observations,
+    })
+}
+
+/// The first call of each case: the entities [`endpoint`] favours, then a few more.
+fn seed() -> impl Strategy<Value = GraphOp> {
+    let core = prop::collection::vec((select(TYPES), texts()), 4);
+    let extra = prop::collection::vec(entity(), 0..3);
+    (core, extra).prop_map(|(core, extra)| {
+        let core = core
+            .into_iter()
+            .zip(NAMES)
+            .map(|((entity_type, observations), name)| Entity {
+                name: name.to_string(),
+                entity_type: entity_type.into(),
+                observations,
+            });
+        GraphOp::CreateEntities(core.chain(extra).collect())
+    })
+}
+
+fn relation() -> impl Strategy<Value = Relation> {
+    (endpoint(), endpoint(), select(RELATION_TYPES)).prop_map(|(from, to, relation_type)| {
+        Relation {
+            from,
+            to,
+            relation_type: relation_type.into(),
+        }
+    })
+}
+
+/// A substring (by characters) of any name, type or text, sometimes
+/// upper-cased; plus a few that straddle the name/type boundary of the index.
+fn query() -> impl Strategy<Value = String> {
+    let pool: Vec<&'static str> = NAMES
+        .iter()
+        .chain(TYPES)
+        .chain(TEXTS)
+        .chain(&["a\nperson", "\nt", "ss\nt", "x\nx"])
+        .copied()
+        .collect();
+    (
+        select(pool),
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+        any::<bool>(),
+    )
+        .prop_map(|(source, a, b, upper)| {
+            let chars: Vec<char> = source.chars().collect();
+            let (i, j) = (a.index(chars.len() + 1), b.index(chars.len() + 1));
+            let sub: String = chars[i.min(j)..i.max(j)].iter().collect();
+            if upper {
+                sub.to_uppercase()
+            } else {
+                sub
+            }
+        })
+}
+
+fn op() -> impl Strategy<Value = GraphOp> {
+    use prop::collection::vec;
+    prop_oneof![
+        4 => vec(entity(), 0..4).prop_map(GraphOp::CreateEntities),
+        4 => vec(relation(), 0..4).prop_map(GraphOp::CreateRelations),
+        2 => vec(
+            (name(), texts()).prop_map(|(entity_name, contents)| ObservationAdd { entity_name, contents }),
+            0..3,
+        )
+        .prop_map(GraphOp::AddObservations),
+        1 => vec(name(), 0..3).prop_map(GraphOp::DeleteEntities),
+        2 => vec(
+            (name(), texts()).prop_map(|(entity_name, observations)| ObservationDelete { entity_name, observations }),
+            0..3,
+        )
+        .prop_map(GraphOp::DeleteObservations),
+        2 => vec(relation(), 0..3).prop_map(GraphOp::DeleteRelations),
+        1 => Just(GraphOp::ReadGraph),
+        4 => query().prop_map(|query| GraphOp::SearchNodes { query }),
+        2 => vec(name(), 0..4).prop_map(GraphOp::OpenNodes),
+    ]
+}
+
+fn store_apply(store: &mut Store, op: &GraphOp) -> Result<Outcome, String> {
+    store.apply(op).map_err(|e| match e {
+        StoreError::UnknownEntity(name) => not_found(&name),
+        other => format!("unexpected store error: {other:?}"),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn the_store_behaves_like_the_model(
+        seed in seed(),
+        ops in prop::collection::vec(op(), 1..30),
+    ) {
+        let mut store = Store::open_in_memory().expect("an in-memory store opens");
+        let mut model = Model::default();
+        for (step, op) in std::iter::once(&seed).chain(&ops).enumerate() {
+            let expected = model.apply(op);
+            let actual = store_apply(&mut store, op);
+            prop_assert_eq!(&actual, &expected, "step {}: {:?}", step, op);
+            let graph = store_apply(&mut store, &GraphOp::ReadGraph);
+            let model_graph = model.apply(&GraphOp::ReadGraph);
+            prop_assert_eq!(&graph, &model_graph, "graph after step {}: {:?}", step, op);
+        }
+    }
+}
