@@ -87,6 +87,15 @@ fn main() -> Result<()> {
         counts.observations
     );
 
+    // What the daemon does when it falls idle after a burst of writes.
+    let start = Instant::now();
+    store.optimize_search()?;
+    let optimize = start.elapsed();
+    println!(
+        "idle index merge after the load: {:.1} ms",
+        optimize.as_secs_f64() * 1e3
+    );
+
     let search = |query: &str| GraphOp::SearchNodes {
         query: query.to_owned(),
     };

@@ -17,7 +17,10 @@
 //!   its answer; the write still happened.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -28,6 +31,8 @@ use crate::store::{Counts, Store, StoreError};
 const QUEUE: usize = 256;
 /// Most writes committed together.
 pub const MAX_BATCH: usize = 128;
+/// Pages of search-index merging per upkeep: tens of milliseconds at most.
+const UPKEEP_MERGE_PAGES: u32 = 500;
 /// How long a write's request id is remembered for retries.
 const REQUEST_ID_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// Change notices kept for slow subscribers before they lag.
@@ -74,7 +79,7 @@ enum Job {
     Check {
         reply: Reply<Vec<String>>,
     },
-    Checkpoint,
+    Upkeep,
 }
 
 /// The handle to the actor; each connection task keeps its own clone.
@@ -82,6 +87,14 @@ enum Job {
 pub struct DbHandle {
     jobs: mpsc::Sender<Job>,
     changes: broadcast::Sender<Change>,
+    writes: Arc<WriteClock>,
+}
+
+/// When the last write committed, and whether upkeep has run since.
+#[derive(Default)]
+struct WriteClock {
+    last_millis: AtomicI64,
+    dirty: AtomicBool,
 }
 
 impl DbHandle {
@@ -90,15 +103,24 @@ impl DbHandle {
     pub fn spawn(store: Store) -> io::Result<(DbHandle, thread::JoinHandle<()>)> {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let (changes, _) = broadcast::channel(FEED);
+        let writes = Arc::new(WriteClock::default());
         let actor = Actor {
             store,
             queue,
             changes: changes.clone(),
+            writes: writes.clone(),
         };
         let thread = thread::Builder::new()
             .name("memgraphd-db".into())
             .spawn(move || actor.run())?;
-        Ok((DbHandle { jobs, changes }, thread))
+        Ok((
+            DbHandle {
+                jobs,
+                changes,
+                writes,
+            },
+            thread,
+        ))
     }
 
     /// Runs one graph operation for session `origin`. A write with a
@@ -134,10 +156,17 @@ impl DbHandle {
         Ok(self.ask(|reply| Job::Check { reply }).await??)
     }
 
-    /// Asks the actor to checkpoint the WAL when it gets to it.
-    pub fn checkpoint_soon(&self) {
-        // A full queue means the actor is busy, and not idle: skip it.
-        let _ = self.jobs.try_send(Job::Checkpoint);
+    /// Asks the actor for upkeep (merge search segments, forget old
+    /// request ids, checkpoint the WAL) if there were writes and none for
+    /// `quiet`. Cheap to call often; the daemon calls it every second.
+    pub fn upkeep_if_quiet(&self, quiet: Duration) {
+        let since = crate::store::now_millis() - self.writes.last_millis.load(Ordering::Relaxed);
+        if self.writes.dirty.load(Ordering::Relaxed) && since >= quiet.as_millis() as i64 {
+            // A full queue means the actor is busy, not idle: skip it.
+            if self.jobs.try_send(Job::Upkeep).is_ok() {
+                self.writes.dirty.store(false, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Jobs waiting in the queue right now.
@@ -164,6 +193,7 @@ struct Actor {
     store: Store,
     queue: mpsc::Receiver<Job>,
     changes: broadcast::Sender<Change>,
+    writes: Arc<WriteClock>,
 }
 
 /// A write waiting for its batch to commit.
@@ -228,9 +258,12 @@ impl Actor {
             Job::Check { reply } => {
                 let _ = reply.send(self.store.integrity_check().map_err(op_error));
             }
-            Job::Checkpoint => {
+            Job::Upkeep => {
                 if let Err(e) = self.forget_old_requests() {
                     tracing::warn!("pruning request ids: {}", crate::error_chain(&e));
+                }
+                if let Err(e) = self.store.merge_search(UPKEEP_MERGE_PAGES) {
+                    tracing::warn!("merging search segments: {}", crate::error_chain(&e));
                 }
                 if let Err(e) = self.store.checkpoint() {
                     tracing::warn!("checkpoint: {}", crate::error_chain(&e));
@@ -277,6 +310,10 @@ impl Actor {
                 writes.iter().map(|_| Err(failure.clone())).collect()
             }
         };
+        self.writes
+            .last_millis
+            .store(crate::store::now_millis(), Ordering::Relaxed);
+        self.writes.dirty.store(true, Ordering::Relaxed);
         for (write, result) in writes.into_iter().zip(results) {
             if result.is_ok() {
                 // No subscriber is not an error: nobody is listening.

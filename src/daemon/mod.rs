@@ -83,8 +83,9 @@ pub(crate) struct Shared {
     pub stop: CancellationToken,
 }
 
-/// Idle WAL checkpoints happen after this long without a connection request.
-const CHECKPOINT_AFTER: Duration = Duration::from_secs(5);
+/// Upkeep (search merging, WAL checkpoint) runs after this long without a
+/// write.
+const UPKEEP_AFTER: Duration = Duration::from_secs(5);
 
 /// Runs the daemon until it is asked to stop.
 pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
@@ -125,7 +126,6 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
     let signals = shutdown_signals(shared.stop.clone()).map_err(DaemonError::Signals)?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut idle_since = Some(Instant::now());
-    let mut checkpointed = false;
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -135,7 +135,6 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
                         continue;
                     }
                     idle_since = None;
-                    checkpointed = false;
                     tracker.spawn(connection::serve(stream, shared.clone()));
                 }
                 Err(e) => {
@@ -144,16 +143,13 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
                 }
             },
             _ = tick.tick() => {
+                shared.db.upkeep_if_quiet(UPKEEP_AFTER);
                 // Idle is judged here, in the loop that accepts, so it cannot
                 // race a shim that is connecting.
                 let open = shared.connections.load(Ordering::Relaxed);
                 match (open, idle_since) {
                     (0, None) => idle_since = Some(Instant::now()),
                     (0, Some(since)) => {
-                        if !checkpointed && since.elapsed() >= CHECKPOINT_AFTER {
-                            shared.db.checkpoint_soon();
-                            checkpointed = true;
-                        }
                         if config.idle_timeout.is_some_and(|limit| since.elapsed() >= limit) {
                             tracing::info!("idle timeout reached");
                             shared.stop.cancel();

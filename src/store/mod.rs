@@ -148,6 +148,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", synchronous)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         rusqlite::vtab::array::load_module(&conn)?;
+        schema::register_functions(&conn)?;
         schema::migrate(&mut conn)?;
         Ok(Store { conn, path })
     }
@@ -214,6 +215,30 @@ impl Store {
             });
         }
         Ok(std::fs::metadata(target).map(|m| m.len()).unwrap_or(0))
+    }
+
+    /// Merges the search indexes' segments into one, which makes searches
+    /// cheaper; costs time in proportion to the index. See
+    /// [`Store::merge_search`] for the bounded kind the daemon runs.
+    pub fn optimize_search(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch(
+            "INSERT INTO entity_fts (entity_fts) VALUES ('optimize');
+             INSERT INTO observation_fts (observation_fts) VALUES ('optimize');",
+        )?;
+        Ok(())
+    }
+
+    /// Does up to about `pages` pages of merging in each search index, so
+    /// searches read fewer segments. Bounded, so an idle daemon can run it
+    /// without keeping a writer waiting long.
+    pub fn merge_search(&self, pages: u32) -> Result<(), StoreError> {
+        for table in ["entity_fts", "observation_fts"] {
+            self.conn.execute(
+                &format!("INSERT INTO {table} ({table}, rank) VALUES ('merge', ?1)"),
+                [pages],
+            )?;
+        }
+        Ok(())
     }
 
     /// What `PRAGMA integrity_check` reports; empty when all is well.

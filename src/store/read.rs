@@ -7,11 +7,11 @@
 //! bound variables.
 //!
 //! Search: for queries of three or more characters the trigram indexes give
-//! candidates (any entity whose lower-cased name, type or an observation
-//! contains the lower-cased query as a substring, plus nothing else, since
-//! trigram phrase matching on case-sensitive lower-cased text is exact);
-//! shorter queries scan. Either way, the rule of TOOLS.md is checked again in
-//! Rust on each candidate, so the index only ever narrows, never decides.
+//! candidates: the rows that contain the query's rarest few trigrams (by the
+//! indexes' vocabulary counts), a superset of the rows that contain the
+//! lower-cased query. Shorter queries scan. Either way, the rule of TOOLS.md
+//! is checked in Rust on each candidate, so the index only ever narrows,
+//! never decides.
 
 use std::rc::Rc;
 
@@ -64,10 +64,12 @@ fn open_nodes(conn: &Connection, names: &[String]) -> Result<Graph, StoreError> 
 
 fn search_nodes(conn: &Connection, query: &str) -> Result<Graph, StoreError> {
     let needle = query.to_lowercase();
-    let candidates = if needle.chars().count() >= TRIGRAM {
-        load_entities(conn, &indexed_search_sql(), [fts_phrase(&needle)])?
-    } else {
+    let grams = trigrams(&needle);
+    let candidates = if grams.is_empty() {
         load_entities(conn, &format!("{ENTITY_COLUMNS} ORDER BY e.id, o.id"), [])?
+    } else {
+        let picked = all_of(&distinctive(&grams, REQUIRED));
+        load_entities(conn, &indexed_search_sql(), [&picked, &picked])?
     };
     let matches = candidates
         .into_iter()
@@ -77,8 +79,8 @@ fn search_nodes(conn: &Connection, query: &str) -> Result<Graph, StoreError> {
 }
 
 /// The search query for needles of `TRIGRAM` or more characters: entities
-/// whose name and type, or one of whose observations, the trigram indexes
-/// match with the quoted phrase `?1`. Its plan must never scan observations.
+/// whose name and type match the FTS5 query `?1`, or one of whose
+/// observations matches `?2`. Its plan must never scan observations.
 pub(super) fn indexed_search_sql() -> String {
     format!(
         "{ENTITY_COLUMNS}
@@ -86,16 +88,75 @@ pub(super) fn indexed_search_sql() -> String {
              SELECT rowid FROM entity_fts WHERE entity_fts MATCH ?1
              UNION
              SELECT x.entity_id FROM observations x
-             WHERE x.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH ?1)
+             WHERE x.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH ?2)
          )
          ORDER BY e.id, o.id"
     )
 }
 
-/// `needle` as one FTS5 phrase: quoted, inner quotes doubled, so no character
-/// of the query is ever FTS5 syntax.
+/// The distinct trigrams of `needle`, in order; none if it is shorter than
+/// [`TRIGRAM`] characters.
+pub(super) fn trigrams(needle: &str) -> Vec<String> {
+    let chars: Vec<char> = needle.chars().collect();
+    let mut grams: Vec<String> = Vec::new();
+    for window in chars.windows(TRIGRAM) {
+        let gram: String = window.iter().collect();
+        if !grams.contains(&gram) {
+            grams.push(gram);
+        }
+    }
+    grams
+}
+
+/// Trigrams a candidate must contain. Each one more narrows the candidates
+/// but costs one more posting list to read; three balanced best in the
+/// store benchmark.
+const REQUIRED: usize = 3;
+
+/// The `count` trigrams of `grams` least likely to be common, by the
+/// letters they contain: space and the frequent letters of English text
+/// score low, rare letters, digits and other characters high. A cheap
+/// guess standing in for document counts, which FTS5 can only give by
+/// reading each posting list whole. Ties keep query order.
+fn distinctive(grams: &[String], count: usize) -> Vec<String> {
+    fn rarity(c: char) -> u32 {
+        match c {
+            ' ' => 0,
+            'e' => 1,
+            't' | 'a' | 'o' | 'i' | 'n' | 's' | 'h' | 'r' => 2,
+            'd' | 'l' | 'u' | 'c' | 'm' => 3,
+            'w' | 'f' | 'g' | 'y' | 'p' | 'b' => 4,
+            'v' | 'k' => 5,
+            'j' | 'x' | 'q' | 'z' => 6,
+            _ => 5,
+        }
+    }
+    let mut scored: Vec<(u32, usize)> = grams
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.chars().map(rarity).sum(), i))
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut picked: Vec<usize> = scored.into_iter().take(count).map(|(_, i)| i).collect();
+    picked.sort_unstable();
+    picked.into_iter().map(|i| grams[i].clone()).collect()
+}
+
+/// An FTS5 query for rows containing every one of `grams`. Each is quoted,
+/// inner quotes doubled, so no character of a search is ever FTS5 syntax.
+pub(super) fn all_of(grams: &[String]) -> String {
+    grams
+        .iter()
+        .map(|g| format!("\"{}\"", g.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// An FTS5 query for rows containing every trigram of `needle` (three or
+/// more characters).
+#[cfg(test)]
 pub(super) fn fts_phrase(needle: &str) -> String {
-    format!("\"{}\"", needle.replace('"', "\"\""))
+    all_of(&trigrams(needle))
 }
 
 /// The rule of TOOLS.md: the lower-cased query is a substring of the

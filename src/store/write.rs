@@ -59,6 +59,7 @@ fn import(
     let created_names: HashSet<&str> = created.created.iter().map(|e| e.name.as_str()).collect();
     let mut merged = HashSet::new();
     let mut first_seen = HashSet::new();
+    let mut writer = ObservationWriter::new(conn)?;
     for entity in entities {
         let first = first_seen.insert(entity.name.as_str());
         if first && created_names.contains(entity.name.as_str()) {
@@ -69,7 +70,7 @@ fn import(
         };
         merged.insert(entity.name.as_str());
         for content in &entity.observations {
-            if insert_observation(conn, id, content, now)? {
+            if writer.add(id, content, now)? {
                 report.observations_added += 1;
             }
         }
@@ -106,6 +107,7 @@ fn create_entities(
          ON CONFLICT (name) DO NOTHING",
     )?;
     let mut index = conn.prepare_cached("INSERT INTO entity_fts (rowid, text) VALUES (?1, ?2)")?;
+    let mut writer = ObservationWriter::new(conn)?;
     for entity in entities {
         let fresh = seen.insert(entity.name.as_str())
             && insert.execute(params![entity.name, entity.entity_type, now])? == 1;
@@ -124,7 +126,7 @@ fn create_entities(
         index.execute(params![id, text])?;
         let mut observations = Vec::with_capacity(entity.observations.len());
         for content in &entity.observations {
-            if insert_observation(conn, id, content, now)? {
+            if writer.add(id, content, now)? {
                 observations.push(content.clone());
             }
         }
@@ -137,27 +139,37 @@ fn create_entities(
     Ok(result)
 }
 
-/// Adds one observation unless the entity already has it; returns whether
-/// it was added.
-fn insert_observation(
-    conn: &Connection,
-    entity_id: i64,
-    content: &str,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let added = conn
-        .prepare_cached(
-            "INSERT INTO observations (entity_id, content, created_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (entity_id, content) DO NOTHING",
-        )?
-        .execute(params![entity_id, content, now])?
-        == 1;
-    if added {
-        let id = conn.last_insert_rowid();
-        conn.prepare_cached("INSERT INTO observation_fts (rowid, text) VALUES (?1, ?2)")?
-            .execute(params![id, content.to_lowercase()])?;
+/// The two statements that add an observation and index it, prepared once
+/// per call rather than looked up once per observation.
+struct ObservationWriter<'c> {
+    insert: rusqlite::CachedStatement<'c>,
+    index: rusqlite::CachedStatement<'c>,
+    conn: &'c Connection,
+}
+
+impl<'c> ObservationWriter<'c> {
+    fn new(conn: &'c Connection) -> Result<Self, StoreError> {
+        Ok(ObservationWriter {
+            insert: conn.prepare_cached(
+                "INSERT INTO observations (entity_id, content, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (entity_id, content) DO NOTHING",
+            )?,
+            index: conn
+                .prepare_cached("INSERT INTO observation_fts (rowid, text) VALUES (?1, ?2)")?,
+            conn,
+        })
     }
-    Ok(added)
+
+    /// Adds one observation unless the entity already has it; returns
+    /// whether it was added.
+    fn add(&mut self, entity_id: i64, content: &str, now: i64) -> Result<bool, StoreError> {
+        let added = self.insert.execute(params![entity_id, content, now])? == 1;
+        if added {
+            let id = self.conn.last_insert_rowid();
+            self.index.execute(params![id, content.to_lowercase()])?;
+        }
+        Ok(added)
+    }
 }
 
 fn entity_id(conn: &Connection, name: &str) -> Result<Option<i64>, StoreError> {
@@ -217,12 +229,13 @@ fn add_observations(
 ) -> Result<Vec<AddedObservations>, StoreError> {
     let ids = resolve(conn, adds.iter().map(|a| a.entity_name.as_str()))?;
     let mut touch = conn.prepare_cached("UPDATE entities SET updated_at = ?2 WHERE id = ?1")?;
+    let mut writer = ObservationWriter::new(conn)?;
     let mut results = Vec::with_capacity(adds.len());
     for add in adds {
         let id = ids[add.entity_name.as_str()];
         let mut added = Vec::new();
         for content in &add.contents {
-            if insert_observation(conn, id, content, now)? {
+            if writer.add(id, content, now)? {
                 added.push(content.clone());
             }
         }
