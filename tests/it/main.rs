@@ -5,7 +5,7 @@ mod admin;
 mod conformance;
 mod daemon;
 #[cfg(unix)]
-mod hostile;
-#[cfg(unix)]
 mod faults;
+#[cfg(unix)]
+mod hostile;
 mod support;
