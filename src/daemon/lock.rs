@@ -43,6 +43,9 @@ impl InstanceLock {
             .truncate(false)
             .write(true)
             .open(path)
+            // A lock file that exists but cannot be written (a read-only
+            // directory or file) still takes a lock through a read handle.
+            .or_else(|e| OpenOptions::new().read(true).open(path).map_err(|_| e))
             .map_err(|source| LockError::Open {
                 path: path.to_owned(),
                 source,

@@ -93,7 +93,7 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
     let lock = InstanceLock::acquire(&paths.lock)?;
     let store_path = paths.db.clone();
     let durability = config.durability;
-    let store = tokio::task::spawn_blocking(move || Store::open(&store_path, durability))
+    let store = tokio::task::spawn_blocking(move || open_store(&store_path, durability))
         .await
         .map_err(|e| DaemonError::Thread(std::io::Error::other(e)))?
         .map_err(|source| DaemonError::Store {
@@ -178,6 +178,23 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
     drop(lock);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Opens the store; if the file or its directory cannot be written, opens
+/// it read-only so that sessions can still read their memory.
+fn open_store(path: &std::path::Path, durability: Durability) -> Result<Store, StoreError> {
+    match Store::open(path, durability) {
+        Err(e) if e.is_unwritable() && path.exists() => {
+            let reason = format!(
+                "{} cannot be written ({}); reads work, writes are refused until it can",
+                path.display(),
+                crate::error_chain(&e)
+            );
+            tracing::warn!("{reason}");
+            Store::open_read_only(path, reason)
+        }
+        other => other,
+    }
 }
 
 /// Cancels `stop` on SIGTERM or SIGINT (Ctrl-C).

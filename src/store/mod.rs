@@ -47,6 +47,9 @@ pub enum StoreError {
     /// The call breaks a limit of the contract; the agent can fix it.
     #[error("invalid arguments: {0}")]
     Invalid(#[from] crate::limits::LimitError),
+    /// The database can only be read; the reason says why.
+    #[error("the database is read-only: {0}")]
+    ReadOnly(String),
     /// A newer memgraphd wrote this file. Refuse it, and never delete it.
     #[error("database schema v{found} is newer than this build supports (v{supported}); upgrade memgraphd")]
     SchemaTooNew { found: u32, supported: u32 },
@@ -67,6 +70,21 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether opening failed because the file or its directory cannot be
+    /// written, so that opening it read-only may still work.
+    pub fn is_unwritable(&self) -> bool {
+        match self {
+            StoreError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+            ),
+            StoreError::CreateDir { source, .. } => {
+                source.kind() == std::io::ErrorKind::PermissionDenied
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the caller, not the machine, is at fault: the same call will
     /// fail again, and nothing was written.
     pub fn is_caller_error(&self) -> bool {
@@ -86,6 +104,9 @@ pub struct Counts {
 pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
+    /// Set when the file could only be opened for reading: every write is
+    /// refused with this reason.
+    read_only: Option<String>,
 }
 
 impl Store {
@@ -103,6 +124,45 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)?;
         Store::setup(conn, Some(path.to_owned()), durability)
+    }
+
+    /// Opens the database for reading only, for when it cannot be written
+    /// (a read-only directory or file system): searches and reads work,
+    /// every write is refused with `reason`. It is opened as immutable,
+    /// since nothing can be changing a file nobody can write.
+    pub fn open_read_only(path: &Path, reason: String) -> Result<Store, StoreError> {
+        let mut uri = std::ffi::OsString::from("file:");
+        uri.push(path.as_os_str());
+        uri.push("?mode=ro&immutable=1");
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(PathBuf::from(uri), flags)?;
+        let found: u32 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| not_ours(&Some(path.to_owned()), e))?;
+        let supported = schema::supported_version();
+        if found > supported {
+            return Err(StoreError::SchemaTooNew { found, supported });
+        }
+        if found == 0 {
+            return Err(StoreError::NotOurs {
+                path: path.to_owned(),
+                reason: "it has no memgraphd schema version".into(),
+            });
+        }
+        rusqlite::vtab::array::load_module(&conn)?;
+        schema::register_functions(&conn)?;
+        Ok(Store {
+            conn,
+            path: Some(path.to_owned()),
+            read_only: Some(reason),
+        })
+    }
+
+    /// Why writes are refused, if the store is read-only.
+    pub fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
     }
 
     /// A private in-memory database, for tests and benchmarks.
@@ -131,6 +191,13 @@ impl Store {
                 reason: "it has tables but no memgraphd schema version".into(),
             });
         }
+        // Another program's database may use user_version too.
+        if found > 0 && !has_table(&conn, "entities")? {
+            return Err(StoreError::NotOurs {
+                path: path.unwrap_or_default(),
+                reason: format!("it has schema version {found} but no memgraphd tables"),
+            });
+        }
         // The journal mode cannot change inside a transaction, so it comes
         // before the migrations.
         let mode: String =
@@ -150,7 +217,11 @@ impl Store {
         rusqlite::vtab::array::load_module(&conn)?;
         schema::register_functions(&conn)?;
         schema::migrate(&mut conn)?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            read_only: None,
+        })
     }
 
     /// The file this store lives in (`None` in memory).
@@ -173,12 +244,21 @@ impl Store {
     /// Runs a read-only operation. Writes are refused here so that nothing
     /// can write outside a transaction.
     pub fn read(&self, op: &GraphOp) -> Result<Outcome, StoreError> {
+        if op.is_write() {
+            return Err(StoreError::ReadOnly(format!(
+                "{} is a write; run it in a batch",
+                op.tool_name()
+            )));
+        }
         crate::limits::check(op)?;
         read::run(&self.conn, op)
     }
 
     /// Starts a group of writes that will be committed together.
     pub fn batch(&mut self) -> Result<Batch<'_>, StoreError> {
+        if let Some(reason) = &self.read_only {
+            return Err(StoreError::ReadOnly(reason.clone()));
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -232,6 +312,9 @@ impl Store {
     /// searches read fewer segments. Bounded, so an idle daemon can run it
     /// without keeping a writer waiting long.
     pub fn merge_search(&self, pages: u32) -> Result<(), StoreError> {
+        if self.read_only.is_some() {
+            return Ok(());
+        }
         for table in ["entity_fts", "observation_fts"] {
             self.conn.execute(
                 &format!("INSERT INTO {table} ({table}, rank) VALUES ('merge', ?1)"),
@@ -249,6 +332,9 @@ impl Store {
     /// Copies the WAL back into the database file so the WAL stays small.
     /// Cheap when there is nothing to copy; call it when idle.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.read_only.is_some() {
+            return Ok(());
+        }
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
@@ -257,6 +343,9 @@ impl Store {
     /// Closes the database after a last checkpoint, so that the WAL is
     /// empty and a copy of the main file alone is complete.
     pub fn close(self) -> Result<(), StoreError> {
+        if self.read_only.is_some() {
+            return self.conn.close().map_err(|(_, e)| StoreError::Sqlite(e));
+        }
         self.conn.execute_batch("PRAGMA optimize")?;
         self.checkpoint()?;
         self.conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
@@ -363,6 +452,15 @@ fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StoreError> {
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(lines.into_iter().filter(|l| l != "ok").collect())
+}
+
+fn has_table(conn: &Connection, name: &str) -> Result<bool, StoreError> {
+    let found: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+        [name],
+        |r| r.get(0),
+    )?;
+    Ok(found > 0)
 }
 
 fn is_empty(conn: &Connection) -> Result<bool, StoreError> {

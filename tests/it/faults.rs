@@ -379,3 +379,79 @@ fn a_connection_from_another_user_is_refused() {
     assert!(log.contains("another user"), "{log}");
     shim.call_ok("read_graph", json!({}));
 }
+
+/// A database whose directory cannot be written: sessions still read their
+/// memory, and writes fail with a clear error instead of hanging or
+/// corrupting anything. Runs everything as another user, since root writes
+/// anywhere.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_read_only_database_directory_keeps_reads_working() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!(
+            "skipped: making a directory read-only for the daemon needs another user, so root"
+        );
+        return;
+    }
+    let env = TestEnv::new();
+    let home = env.db_path().parent().expect("home").to_owned();
+    let chmod = |mode| {
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(mode)).expect("chmod")
+    };
+    let as_nobody = |mut cmd: std::process::Command| {
+        // SAFETY: setgid/setuid only change this child's credentials.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setgid(65534) != 0 || libc::setuid(65534) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        cmd
+    };
+    let stop = || {
+        let _ = as_nobody(env.memgraphd(&["stop"])).output();
+    };
+    struct Cleanup<F: Fn()>(F);
+    impl<F: Fn()> Drop for Cleanup<F> {
+        fn drop(&mut self) {
+            (self.0)()
+        }
+    }
+    let _cleanup = Cleanup(|| {
+        chmod(0o777);
+        stop();
+    });
+    chmod(0o777);
+    let shim = |env: &TestEnv| {
+        let mut cmd = as_nobody(env.memgraphd(&["mcp"]));
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        let mut shim = crate::support::Shim::spawn(cmd);
+        shim.initialize("2025-11-25");
+        shim
+    };
+    {
+        let mut writer = shim(&env);
+        writer.call_ok("create_entities", json!({"entities": [entity("kept")]}));
+    }
+    stop();
+    chmod(0o555);
+    let mut reader = shim(&env);
+    let graph = reader.call_ok("search_nodes", json!({"query": "kep"}));
+    assert_eq!(names(&graph), vec!["kept"], "reads keep working");
+    let refused = reader.call("create_entities", json!({"entities": [entity("new")]}));
+    assert_eq!(refused["isError"], json!(true), "{refused}");
+    let text = refused["content"][0]["text"].as_str().expect("text");
+    assert!(
+        text.contains("read-only") && text.contains("nothing was written"),
+        "{text}"
+    );
+    let graph = reader.call_ok("read_graph", json!({}));
+    assert_eq!(names(&graph), vec!["kept"]);
+}

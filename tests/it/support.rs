@@ -55,14 +55,11 @@ impl TestEnv {
 
     /// A shim straight after spawning, before any message.
     pub fn raw_shim(&self) -> Shim {
-        let child = self
-            .memgraphd(&["mcp"])
-            .stdin(Stdio::piped())
+        let mut cmd = self.memgraphd(&["mcp"]);
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawning memgraphd mcp");
-        Shim::new(child)
+            .stderr(Stdio::null());
+        Shim::spawn(cmd)
     }
 }
 
@@ -94,6 +91,11 @@ pub struct Shim {
 }
 
 impl Shim {
+    /// Spawns `cmd` (a `memgraphd mcp` with piped stdin and stdout).
+    pub fn spawn(mut cmd: Command) -> Shim {
+        Shim::new(cmd.spawn().expect("spawning memgraphd mcp"))
+    }
+
     fn new(mut child: Child) -> Shim {
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
