@@ -105,7 +105,8 @@ pub fn check(op: &GraphOp) -> Result<(), LimitError> {
     Ok(())
 }
 
-fn check_entities(entities: &[Entity]) -> Result<(), LimitError> {
+/// The limits of [`check`] for a list of entities, as in `create_entities`.
+pub fn check_entities(entities: &[Entity]) -> Result<(), LimitError> {
     items("entities", entities.len())?;
     for (i, e) in entities.iter().enumerate() {
         name(|| format!("entities[{i}].name"), &e.name)?;
@@ -121,7 +122,8 @@ fn check_entities(entities: &[Entity]) -> Result<(), LimitError> {
     Ok(())
 }
 
-fn check_relations(relations: &[Relation]) -> Result<(), LimitError> {
+/// The limits of [`check`] for a list of relations, as in `create_relations`.
+pub fn check_relations(relations: &[Relation]) -> Result<(), LimitError> {
     items("relations", relations.len())?;
     for (i, r) in relations.iter().enumerate() {
         name(|| format!("relations[{i}].from"), &r.from)?;

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use crate::limits;
-use crate::model::{Entity, Graph, GraphOp, Relation};
+use crate::model::{Entity, Graph, Relation};
 
 /// A line that could not be imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,22 +105,18 @@ fn parse_line(text: &str) -> Result<Item, String> {
                     .ok_or("\"observations\" holds something other than strings")?,
                 Some(_) => return Err("\"observations\" is not an array".into()),
             };
-            let mut entity = Entity {
+            let mut seen = std::collections::HashSet::new();
+            let entity = Entity {
                 name: string("name")?,
                 entity_type: string("entityType")?,
-                observations: Vec::new(),
+                observations: observations
+                    .into_iter()
+                    .filter(|o| seen.insert(o.clone()))
+                    .collect(),
             };
-            for o in observations {
-                if !entity.observations.contains(&o) {
-                    entity.observations.push(o);
-                }
-            }
-            let op = GraphOp::CreateEntities(vec![entity]);
-            limits::check(&op).map_err(|e| e.to_string().replacen("entities[0].", "", 1))?;
-            let GraphOp::CreateEntities(mut entities) = op else {
-                unreachable!("built above as CreateEntities")
-            };
-            Item::Entity(entities.remove(0))
+            limits::check_entities(std::slice::from_ref(&entity))
+                .map_err(|e| e.to_string().replacen("entities[0].", "", 1))?;
+            Item::Entity(entity)
         }
         Some("relation") => {
             let relation = Relation {
@@ -128,12 +124,9 @@ fn parse_line(text: &str) -> Result<Item, String> {
                 to: string("to")?,
                 relation_type: string("relationType")?,
             };
-            let op = GraphOp::CreateRelations(vec![relation]);
-            limits::check(&op).map_err(|e| e.to_string().replacen("relations[0].", "", 1))?;
-            let GraphOp::CreateRelations(mut relations) = op else {
-                unreachable!("built above as CreateRelations")
-            };
-            Item::Relation(relations.remove(0))
+            limits::check_relations(std::slice::from_ref(&relation))
+                .map_err(|e| e.to_string().replacen("relations[0].", "", 1))?;
+            Item::Relation(relation)
         }
         Some(other) => return Err(format!("unknown \"type\": {other:?}")),
         None => return Err("\"type\" is missing (expected \"entity\" or \"relation\")".into()),
