@@ -427,3 +427,75 @@ fn a_database_from_a_newer_build_fails_calls_clearly_and_stays_untouched() {
         "the file changed"
     );
 }
+
+/// A daemon older than the shim is asked to stop, and the shim starts its
+/// own: upgrade in place. The "old daemon" here is a stand-in speaking the
+/// same protocol with an older version number.
+#[test]
+fn an_older_daemon_is_asked_to_stop_and_replaced() {
+    use interprocess::local_socket::traits::tokio::Listener as _;
+    use memgraphd::daemon::{lock::InstanceLock, socket};
+    use memgraphd::protocol::{self, ClientFrame, Op, Reply, Response, ServerFrame, Welcome};
+
+    let env = TestEnv::new();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let lock_path = env.db_path().with_extension("db.lock");
+    let socket_path = env.socket_path();
+    let (asked_to_stop, stopped) = std::sync::mpsc::channel();
+    runtime.spawn(async move {
+        let lock = InstanceLock::acquire(&lock_path).expect("the old daemon's lock");
+        let listener = socket::bind(&socket_path).expect("the old daemon's socket");
+        loop {
+            let Ok(stream) = listener.accept().await else {
+                continue;
+            };
+            let (mut reader, mut writer) = tokio::io::split(stream);
+            let Ok(Some(ClientFrame::Hello(_))) = protocol::read_msg(&mut reader).await else {
+                continue;
+            };
+            let welcome = ServerFrame::Welcome(Welcome {
+                protocol: protocol::PROTOCOL_VERSION,
+                version: "0.0.1".into(),
+                pid: std::process::id(),
+                db_path: String::new(),
+            });
+            protocol::write_msg(&mut writer, &welcome)
+                .await
+                .expect("welcome");
+            if let Ok(Some(ClientFrame::Request(request))) = protocol::read_msg(&mut reader).await {
+                if matches!(request.op, Op::Shutdown) {
+                    let reply = ServerFrame::Response(Response {
+                        id: request.id,
+                        result: Ok(Reply::ShuttingDown),
+                    });
+                    let _ = protocol::write_msg(&mut writer, &reply).await;
+                    drop(listener);
+                    drop(lock);
+                    let _ = asked_to_stop.send(());
+                    return;
+                }
+            }
+        }
+    });
+    wait_until("the old daemon to listen", Duration::from_secs(10), || {
+        env.socket_path().exists()
+    });
+    let mut shim = env.shim();
+    shim.call_ok("create_entities", json!({"entities": [entity("upgraded")]}));
+    stopped
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the old daemon was asked to stop");
+    let status = env.memgraphd(&["status"]).output().expect("status");
+    let text = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert!(
+        text.contains(&format!(
+            "memgraphd {} is running",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+}
