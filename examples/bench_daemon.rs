@@ -23,21 +23,20 @@
 //! cargo build --release && cargo run --release --example bench_daemon
 //! ```
 //!
-//! Set `MEMGRAPHD_BIN` to benchmark another `memgraphd` binary.
+//! It benchmarks the `memgraphd` that cargo built beside it
+//! (`target/release/memgraphd` here); set `MEMGRAPHD_BIN` to benchmark
+//! another `memgraphd` binary. The MCP client is the examples' shared one,
+//! in `examples/common/mod.rs`.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{mpsc, Barrier};
+mod common;
+
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
-/// How long any single reply may take before the benchmark gives up.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
-/// The MCP protocol version the client asks for.
-const PROTOCOL_VERSION: &str = "2025-11-25";
+use common::{percentile, rss_kib, Home};
 
 const COLD_START_SPAWNS: usize = 20;
 const FIRST_CALL_RUNS: usize = 5;
@@ -58,16 +57,16 @@ fn main() {
 }
 
 fn run() -> Result<()> {
-    let bin = locate_binary()?;
-    let env = BenchEnv::new(bin)?;
+    // Keep the prefix short: socket paths must stay under about 100 bytes.
+    let home = Home::new("mgb")?;
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
 
     println!("memgraphd bench_daemon");
-    println!("binary:  {}", env.bin.display());
-    println!("version: {}", env.version());
-    println!("home:    {}", env.dir.path().display());
+    println!("binary:  {}", home.bin.display());
+    println!("version: {}", home.version());
+    println!("home:    {}", home.dir.path().display());
     println!("cores:   {cores}");
     println!("load:    {} (before the run)", load_average());
     println!();
@@ -80,8 +79,7 @@ fn run() -> Result<()> {
     let mut cold = Vec::with_capacity(COLD_START_SPAWNS);
     for _ in 0..COLD_START_SPAWNS {
         let started = Instant::now();
-        let mut shim = Shim::spawn(&env)?;
-        shim.initialize()?;
+        let shim = home.quiet_session("cold start")?;
         cold.push(started.elapsed());
         shim.close()?;
     }
@@ -92,7 +90,7 @@ fn run() -> Result<()> {
         "< 20 ms",
         Some(cold_median < Duration::from_millis(20)),
     );
-    if env.daemon_running()? {
+    if home.daemon_running()? {
         table.note(
             "a daemon was running after the cold-start runs (initialize should not start one)",
         );
@@ -102,19 +100,18 @@ fn run() -> Result<()> {
     eprintln!("[2/5] first tool call incl. daemon spawn ({FIRST_CALL_RUNS} runs)…");
     let mut first = Vec::with_capacity(FIRST_CALL_RUNS);
     for run in 0..FIRST_CALL_RUNS {
-        env.stop_daemon()?;
-        if env.daemon_running()? {
+        home.stop_daemon()?;
+        if home.daemon_running()? {
             bail!("run {run}: a daemon still answers `memgraphd status` after `memgraphd stop`");
         }
-        let mut shim = Shim::spawn(&env)?;
-        shim.initialize()?;
+        let mut shim = home.quiet_session(&format!("first call {run}"))?;
         let started = Instant::now();
         let result = shim.call_tool("read_graph", json!({}))?;
         first.push(started.elapsed());
         expect_ok("read_graph", &result)?;
         shim.close()?;
     }
-    env.stop_daemon()?;
+    home.stop_daemon()?;
     let first_median = percentile(&mut first, 50.0);
     table.row(
         &format!("2. first tools/call incl. daemon spawn, median of {FIRST_CALL_RUNS}"),
@@ -129,8 +126,7 @@ fn run() -> Result<()> {
 
     // 3. Round trips through one shim.
     eprintln!("[3/5] round trips through one shim ({ROUND_TRIPS} calls each)…");
-    let mut shim = Shim::spawn(&env)?;
-    shim.initialize()?;
+    let mut shim = home.quiet_session("bench")?;
     let created = shim.call_tool(
         "create_entities",
         json!({"entities": [{"name": "probe", "entityType": "bench", "observations": ["one"]}]}),
@@ -248,7 +244,7 @@ fn run() -> Result<()> {
         None,
     );
     let shim_rss = rss_kib(shim.pid())?;
-    let daemon_pid = env.daemon_pid()?;
+    let daemon_pid = home.daemon_pid()?;
     let daemon_rss = rss_kib(daemon_pid)?;
     table.row(
         "4. shim RSS after the load",
@@ -282,7 +278,7 @@ fn run() -> Result<()> {
             "[5/5] {sessions} concurrent session(s), {}s…",
             THROUGHPUT_DURATION.as_secs()
         );
-        let outcome = throughput(&env, sessions, daemon_pid)?;
+        let outcome = throughput(&home, sessions, daemon_pid)?;
         let rate = outcome.ok as f64 / outcome.elapsed.as_secs_f64();
         let (target, pass) = if sessions == 16 {
             ("> 5,000/s", Some(rate > 5_000.0))
@@ -318,285 +314,6 @@ fn run() -> Result<()> {
     table.print();
     println!("load average after the run: {}", load_average());
     Ok(())
-}
-
-/// The `memgraphd` binary to benchmark.
-fn locate_binary() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("MEMGRAPHD_BIN") {
-        let path = PathBuf::from(path);
-        if !path.is_file() {
-            bail!("MEMGRAPHD_BIN={} is not a file", path.display());
-        }
-        return Ok(path);
-    }
-    let name = if cfg!(windows) {
-        "memgraphd.exe"
-    } else {
-        "memgraphd"
-    };
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("release")
-        .join(name);
-    if !path.is_file() {
-        bail!(
-            "{} not found: run `cargo build --release` first (or set MEMGRAPHD_BIN)",
-            path.display()
-        );
-    }
-    Ok(path)
-}
-
-/// A private memgraphd home; dropping it stops the daemon.
-struct BenchEnv {
-    bin: PathBuf,
-    // Keep the prefix short: socket paths must stay under about 100 bytes.
-    dir: tempfile::TempDir,
-}
-
-impl BenchEnv {
-    fn new(bin: PathBuf) -> Result<BenchEnv> {
-        let dir = tempfile::Builder::new()
-            .prefix("mgb")
-            .tempdir()
-            .context("creating a temp dir")?;
-        Ok(BenchEnv { bin, dir })
-    }
-
-    /// A `memgraphd` command confined to this home.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.bin);
-        cmd.args(args)
-            .env("MEMGRAPHD_DB", self.dir.path().join("memory.db"))
-            .env(
-                "MEMGRAPHD_SOCKET",
-                self.dir.path().join("run").join("d.sock"),
-            )
-            .env_remove("MEMGRAPHD_LOG")
-            .env_remove("RUST_LOG");
-        cmd
-    }
-
-    fn output(&self, args: &[&str]) -> Result<std::process::Output> {
-        self.command(args)
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running memgraphd {}", args.join(" ")))
-    }
-
-    fn version(&self) -> String {
-        self.output(&["--version"])
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .unwrap_or_else(|e| format!("? ({e:#})"))
-    }
-
-    fn stop_daemon(&self) -> Result<()> {
-        let out = self.output(&["stop"])?;
-        if !out.status.success() {
-            bail!(
-                "`memgraphd stop` failed ({}): {}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(())
-    }
-
-    fn daemon_running(&self) -> Result<bool> {
-        Ok(self.output(&["status"])?.status.success())
-    }
-
-    /// The daemon's pid, from `memgraphd X is running (pid N, protocol 1)`.
-    fn daemon_pid(&self) -> Result<u32> {
-        let out = self.output(&["status"])?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let pid = text
-            .lines()
-            .find_map(|line| {
-                let rest = line.split_once("(pid ")?.1;
-                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                digits.parse().ok()
-            })
-            .with_context(|| {
-                format!(
-                    "no pid in `memgraphd status` output ({}): {text}{}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })?;
-        Ok(pid)
-    }
-}
-
-impl Drop for BenchEnv {
-    fn drop(&mut self) {
-        if let Err(e) = self.stop_daemon() {
-            eprintln!("bench_daemon: stopping the daemon at exit: {e:#}");
-        }
-    }
-}
-
-enum Incoming {
-    Message(Value),
-    NotJson(String),
-    Closed,
-}
-
-/// A blocking MCP client on one live `memgraphd mcp` process.
-struct Shim {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    incoming: mpsc::Receiver<Incoming>,
-    next_id: u64,
-}
-
-impl Shim {
-    fn spawn(env: &BenchEnv) -> Result<Shim> {
-        let mut child = env
-            .command(&["mcp"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("spawning {} mcp", env.bin.display()))?;
-        let stdin = child
-            .stdin
-            .take()
-            .context("the shim's stdin is not piped")?;
-        let stdout = child
-            .stdout
-            .take()
-            .context("the shim's stdout is not piped")?;
-        let (tx, incoming) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let item = match serde_json::from_str(&line) {
-                    Ok(value) => Incoming::Message(value),
-                    Err(_) => Incoming::NotJson(line),
-                };
-                if tx.send(item).is_err() {
-                    return;
-                }
-            }
-            let _ = tx.send(Incoming::Closed);
-        });
-        Ok(Shim {
-            child,
-            stdin: Some(stdin),
-            incoming,
-            next_id: 0,
-        })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn send(&mut self, message: &Value) -> Result<()> {
-        let stdin = self.stdin.as_mut().context("the shim's stdin is closed")?;
-        let mut line = message.to_string();
-        line.push('\n');
-        stdin
-            .write_all(line.as_bytes())
-            .and_then(|_| stdin.flush())
-            .context("writing to the shim's stdin")
-    }
-
-    /// Sends a request and returns its `result`; a JSON-RPC error is an error.
-    fn request(&mut self, method: &str, params: Value) -> Result<Value> {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
-        let deadline = Instant::now() + REPLY_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let message = match self.incoming.recv_timeout(left) {
-                Ok(Incoming::Message(message)) => message,
-                Ok(Incoming::NotJson(line)) => {
-                    bail!(
-                        "the shim wrote a line that is not JSON while waiting for {method}: {line}"
-                    )
-                }
-                Ok(Incoming::Closed) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    bail!(
-                        "the shim closed stdout while waiting for the reply to {method} (id {id})"
-                    )
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => bail!(
-                    "no reply to {method} (id {id}) within {}s from shim pid {}",
-                    REPLY_TIMEOUT.as_secs(),
-                    self.pid()
-                ),
-            };
-            // Notifications and requests from the server are not our answer.
-            if message.get("method").is_some() || message["id"].as_u64() != Some(id) {
-                continue;
-            }
-            if let Some(result) = message.get("result") {
-                return Ok(result.clone());
-            }
-            bail!("{method} failed: {message}");
-        }
-    }
-
-    fn initialize(&mut self) -> Result<Value> {
-        let answer = self.request(
-            "initialize",
-            json!({
-                "protocolVersion": PROTOCOL_VERSION,
-                "capabilities": {},
-                "clientInfo": {"name": "memgraphd-bench", "version": "0"}
-            }),
-        )?;
-        if answer["protocolVersion"] != PROTOCOL_VERSION {
-            bail!("initialize answered an unexpected protocolVersion: {answer}");
-        }
-        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))?;
-        Ok(answer)
-    }
-
-    /// Calls a tool and returns its result (which may carry `isError`).
-    fn call_tool(&mut self, tool: &str, arguments: Value) -> Result<Value> {
-        self.request("tools/call", json!({"name": tool, "arguments": arguments}))
-    }
-
-    /// Closes stdin, as a client does at the end of a session, and waits for
-    /// the shim to exit.
-    fn close(mut self) -> Result<()> {
-        self.stdin.take();
-        match self.wait_exit(Duration::from_secs(10))? {
-            Some(_) => Ok(()),
-            None => bail!(
-                "shim pid {} did not exit within 10s of its stdin closing",
-                self.pid()
-            ),
-        }
-    }
-
-    fn wait_exit(&mut self, timeout: Duration) -> Result<Option<std::process::ExitStatus>> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().context("polling the shim")? {
-                return Ok(Some(status));
-            }
-            if Instant::now() >= deadline {
-                return Ok(None);
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
-}
-
-impl Drop for Shim {
-    fn drop(&mut self) {
-        self.stdin.take();
-        if !matches!(self.wait_exit(Duration::from_secs(5)), Ok(Some(_))) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 fn expect_ok(tool: &str, result: &Value) -> Result<()> {
@@ -640,11 +357,10 @@ struct CpuUse {
 
 /// `sessions` shims, each sending single-entity `create_entities` calls back
 /// to back for `THROUGHPUT_DURATION`.
-fn throughput(env: &BenchEnv, sessions: usize, daemon_pid: u32) -> Result<Throughput> {
+fn throughput(home: &Home, sessions: usize, daemon_pid: u32) -> Result<Throughput> {
     let mut shims = Vec::with_capacity(sessions);
     for s in 0..sessions {
-        let mut shim = Shim::spawn(env)?;
-        shim.initialize()?;
+        let mut shim = home.quiet_session(&format!("session {s} of {sessions}"))?;
         // Connect to the daemon before the clock starts.
         let warm = shim.call_tool("open_nodes", json!({"names": ["probe"]}))?;
         expect_ok("open_nodes (warm-up)", &warm).with_context(|| format!("session {s}"))?;
@@ -671,7 +387,7 @@ fn throughput(env: &BenchEnv, sessions: usize, daemon_pid: u32) -> Result<Throug
                         }]});
                         let result = shim
                             .call_tool("create_entities", args)
-                            .with_context(|| format!("session {s} of {sessions}, call {k}"))?;
+                            .with_context(|| format!("call {k}"))?;
                         if result["isError"] == json!(true) {
                             failed += 1;
                             first_failure.get_or_insert_with(|| result.to_string());
@@ -788,28 +504,6 @@ fn load_average() -> String {
                 .join(" ")
         })
         .unwrap_or_else(|_| "n/a".to_string())
-}
-
-/// VmRSS of a process, in KiB (Linux).
-fn rss_kib(pid: u32) -> Result<u64> {
-    let path = format!("/proc/{pid}/status");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-    text.lines()
-        .find_map(|line| {
-            let rest = line.strip_prefix("VmRSS:")?;
-            rest.trim().trim_end_matches("kB").trim().parse().ok()
-        })
-        .with_context(|| format!("no VmRSS line in {path}"))
-}
-
-/// The p-th percentile (nearest rank) of the samples; sorts them.
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    if samples.is_empty() {
-        return Duration::ZERO;
-    }
-    samples.sort_unstable();
-    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
-    samples[rank.clamp(1, samples.len()) - 1]
 }
 
 fn ms(d: Duration) -> String {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::json;
 
 const SESSIONS: usize = 4;
@@ -25,8 +25,8 @@ fn main() -> Result<()> {
         .unwrap_or(10);
     let home = common::Home::new("mgs")?;
     let mut first = home.session("s0")?;
-    first.call("read_graph", json!({}))?;
-    let daemon = home.daemon_pid().context("no daemon")?;
+    first.call_tool("read_graph", json!({}))?;
+    let daemon = home.daemon_pid()?;
     drop(first);
     let stop = Arc::new(AtomicBool::new(false));
     let samples: Arc<Mutex<Vec<u64>>> = Arc::default();
@@ -49,7 +49,7 @@ fn main() -> Result<()> {
                         _ => ("delete_entities", json!({"entityNames": [format!("w{w}-{}", (i + 2500) % 5000)]})),
                     };
                     let started = Instant::now();
-                    match session.call(tool, args) {
+                    match session.call_tool(tool, args) {
                         Ok(_) => {}
                         Err(_) => {
                             errors.fetch_add(1, Ordering::Relaxed);
@@ -69,13 +69,13 @@ fn main() -> Result<()> {
         std::thread::sleep(Duration::from_secs(60));
         let mut minute_samples =
             std::mem::take(&mut *samples.lock().map_err(|_| anyhow::anyhow!("poisoned"))?);
-        minute_samples.sort_unstable();
         println!(
             "{minute:>6}  {:>6}  {:>6.2}  {:>6.2}  {:>14.1}  {}",
             minute_samples.len(),
-            common::percentile(&minute_samples, 50.0) as f64 / 1000.0,
-            common::percentile(&minute_samples, 99.0) as f64 / 1000.0,
-            common::rss_kib(daemon) as f64 / 1024.0,
+            common::percentile(&mut minute_samples, 50.0) as f64 / 1000.0,
+            common::percentile(&mut minute_samples, 99.0) as f64 / 1000.0,
+            // 0 when it cannot be read (not Linux, or the daemon is gone).
+            common::rss_kib(daemon).unwrap_or(0) as f64 / 1024.0,
             errors.load(Ordering::Relaxed),
         );
     }

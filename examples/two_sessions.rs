@@ -24,14 +24,14 @@ fn main() -> Result<()> {
     let entity = json!({"name": "memgraphd", "entityType": "project",
         "observations": ["written in Rust", "one daemon, many sessions"]});
     println!("[writer] -> create_entities {entity}");
-    writer.call("create_entities", json!({"entities": [entity]}))?;
+    writer.call_tool("create_entities", json!({"entities": [entity]}))?;
 
     // The reader is told about the change...
-    let notice = reader.receive()?;
+    let notice = reader.notification()?;
     println!("[reader] <- {} {}", notice["method"], notice["params"]);
     // ...and sees it.
     println!("[reader] -> search_nodes {{\"query\": \"daemon\"}}");
-    let found = reader.call("search_nodes", json!({"query": "daemon"}))?;
+    let found = reader.call_tool("search_nodes", json!({"query": "daemon"}))?;
     let graph = &found["structuredContent"];
     println!("[reader] found: {}", serde_json::to_string_pretty(graph)?);
     if graph["entities"][0]["name"] != "memgraphd" {

@@ -1,51 +1,79 @@
-//! A minimal MCP client over a real `memgraphd mcp` process, shared by the
-//! examples: spawn, initialize, call tools, read notifications.
+//! The MCP client shared by the examples that drive the real `memgraphd`
+//! binary: a private home whose daemon is stopped on drop ([`Home`]), MCP
+//! sessions on `memgraphd mcp` processes with reply timeouts ([`Session`]),
+//! and a few measuring helpers ([`rss_kib`], [`percentile`]).
+//!
+//! Each example includes it with `mod common;` and uses a part of it.
 
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value};
+
+/// How long any single reply may take before the client gives up.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The MCP protocol version the client asks for.
+pub const PROTOCOL_VERSION: &str = "2025-11-25";
 
 /// The `memgraphd` binary: `MEMGRAPHD_BIN`, else the one cargo built beside
 /// the running example (`target/<profile>/memgraphd`).
 pub fn binary() -> Result<PathBuf> {
-    if let Some(bin) = std::env::var_os("MEMGRAPHD_BIN") {
-        return Ok(PathBuf::from(bin));
+    if let Some(path) = std::env::var_os("MEMGRAPHD_BIN") {
+        let path = PathBuf::from(path);
+        ensure!(
+            path.is_file(),
+            "MEMGRAPHD_BIN={} is not a file",
+            path.display()
+        );
+        return Ok(path);
     }
-    let exe = std::env::current_exe()?;
-    let dir = exe
+    // The example runs as target/<profile>/examples/<name>.
+    let exe = std::env::current_exe().context("finding the running example")?;
+    let profile_dir = exe
         .parent()
         .and_then(Path::parent)
-        .context("no target directory")?;
-    let bin = dir.join(format!("memgraphd{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
+        .with_context(|| format!("{} has no target directory", exe.display()))?;
+    let path = profile_dir.join(format!("memgraphd{}", std::env::consts::EXE_SUFFIX));
+    if !path.is_file() {
+        let build = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("release") => "cargo build --release".to_string(),
+            Some("debug") | None => "cargo build".to_string(),
+            Some(profile) => format!("cargo build --profile {profile}"),
+        };
         bail!(
-            "{} not found: run `cargo build` (or `cargo build --release`) first, or set MEMGRAPHD_BIN",
-            bin.display()
+            "{} not found: run `{build}` first (or set MEMGRAPHD_BIN)",
+            path.display()
         );
     }
-    Ok(bin)
+    Ok(path)
 }
 
-/// A private memgraphd home: its database and socket, and a daemon that is
-/// stopped when this is dropped.
+/// A private memgraphd home (its database and socket in a temporary
+/// directory); dropping it stops the daemon with `memgraphd stop`.
 pub struct Home {
     pub bin: PathBuf,
     pub dir: tempfile::TempDir,
 }
 
 impl Home {
+    /// A fresh home for the [`binary`]. Keep the prefix short: socket paths
+    /// must stay under about 100 bytes.
     pub fn new(prefix: &str) -> Result<Home> {
-        Ok(Home {
-            bin: binary()?,
-            dir: tempfile::Builder::new().prefix(prefix).tempdir()?,
-        })
+        let bin = binary()?;
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .context("creating a temp dir")?;
+        Ok(Home { bin, dir })
     }
 
+    /// A `memgraphd` command confined to this home (and to its log).
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.bin);
         cmd.args(args)
@@ -53,143 +81,320 @@ impl Home {
             .env(
                 "MEMGRAPHD_SOCKET",
                 self.dir.path().join("run").join("d.sock"),
-            );
+            )
+            .env_remove("MEMGRAPHD_LOG")
+            .env_remove("RUST_LOG");
         cmd
     }
 
-    pub fn session(&self, name: &str) -> Result<Session> {
-        Session::start(name, self.command(&["mcp"]))
+    /// Runs `memgraphd <args>` to completion, its output captured.
+    pub fn output(&self, args: &[&str]) -> Result<Output> {
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running memgraphd {}", args.join(" ")))
     }
 
-    /// The daemon's pid, from `memgraphd status`.
-    pub fn daemon_pid(&self) -> Option<u32> {
-        let out = self.command(&["status"]).output().ok()?;
+    /// `memgraphd --version`, or `?` and why not.
+    pub fn version(&self) -> String {
+        self.output(&["--version"])
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_else(|e| format!("? ({e:#})"))
+    }
+
+    /// An MCP session that has completed `initialize`; the shim's stderr is
+    /// shown.
+    pub fn session(&self, name: &str) -> Result<Session> {
+        Session::start(name, self.command(&["mcp"]), Stdio::inherit())
+    }
+
+    /// Like [`Home::session`], with the shim's stderr discarded.
+    pub fn quiet_session(&self, name: &str) -> Result<Session> {
+        Session::start(name, self.command(&["mcp"]), Stdio::null())
+    }
+
+    /// Stops the daemon, if one runs.
+    pub fn stop_daemon(&self) -> Result<()> {
+        let out = self.output(&["stop"])?;
+        if !out.status.success() {
+            bail!(
+                "`memgraphd stop` failed ({}): {}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether a daemon answers `memgraphd status`.
+    pub fn daemon_running(&self) -> Result<bool> {
+        Ok(self.output(&["status"])?.status.success())
+    }
+
+    /// The daemon's pid, from `memgraphd X is running (pid N, protocol 1)`.
+    pub fn daemon_pid(&self) -> Result<u32> {
+        let out = self.output(&["status"])?;
         let text = String::from_utf8_lossy(&out.stdout);
-        text.split("(pid ")
-            .nth(1)?
-            .split(',')
-            .next()?
-            .trim()
-            .parse()
-            .ok()
+        text.lines()
+            .find_map(|line| {
+                let rest = line.split_once("(pid ")?.1;
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().ok()
+            })
+            .with_context(|| {
+                format!(
+                    "no pid in `memgraphd status` output ({}): {text}{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
     }
 }
 
 impl Drop for Home {
     fn drop(&mut self) {
-        let _ = self
-            .command(&["stop"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        if let Err(e) = self.stop_daemon() {
+            let program = std::env::current_exe()
+                .ok()
+                .and_then(|exe| Some(exe.file_stem()?.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "example".to_string());
+            eprintln!("{program}: stopping the daemon at exit: {e:#}");
+        }
     }
 }
 
-/// An MCP client on one `memgraphd mcp` process.
+/// A line the shim wrote, as the reader thread saw it.
+enum Incoming {
+    Message(Value),
+    NotJson(String),
+    Closed,
+}
+
+/// A blocking MCP client on one live `memgraphd mcp` process (a shim).
 pub struct Session {
     pub name: String,
     child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    stdin: Option<ChildStdin>,
+    incoming: mpsc::Receiver<Incoming>,
     next_id: u64,
-    /// Notifications that arrived while waiting for answers.
+    /// Notifications (and requests from the server) that arrived while
+    /// waiting for answers, oldest first.
     pub notifications: Vec<Value>,
 }
 
 impl Session {
-    fn start(name: &str, mut command: Command) -> Result<Session> {
+    /// Spawns `command` (a `memgraphd mcp`) and initializes the session.
+    fn start(name: &str, mut command: Command, stderr: Stdio) -> Result<Session> {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(stderr)
             .spawn()
-            .context("starting memgraphd mcp")?;
-        let stdin = child.stdin.take().context("no stdin")?;
-        let stdout = BufReader::new(child.stdout.take().context("no stdout")?);
+            .with_context(|| {
+                let bin = Path::new(command.get_program()).display();
+                format!("spawning {bin} mcp for {name}")
+            })?;
+        let stdin = child
+            .stdin
+            .take()
+            .context("the shim's stdin is not piped")?;
+        let stdout = child
+            .stdout
+            .take()
+            .context("the shim's stdout is not piped")?;
+        let (tx, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let item = match serde_json::from_str(&line) {
+                    Ok(value) => Incoming::Message(value),
+                    Err(_) => Incoming::NotJson(line),
+                };
+                if tx.send(item).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(Incoming::Closed);
+        });
         let mut session = Session {
             name: name.into(),
             child,
-            stdin,
-            stdout,
+            stdin: Some(stdin),
+            incoming,
             next_id: 0,
             notifications: Vec::new(),
         };
-        session.request(
-            "initialize",
-            json!({
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "memgraphd-example", "version": "1"}
-            }),
-        )?;
-        session.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))?;
+        session.initialize()?;
         Ok(session)
     }
 
+    /// `initialize`, checking the protocol version, then `initialized`.
+    fn initialize(&mut self) -> Result<Value> {
+        let answer = self.request(
+            "initialize",
+            json!({
+                "protocolVersion": PROTOCOL_VERSION,
+                "capabilities": {},
+                "clientInfo": {"name": "memgraphd-example", "version": "0"}
+            }),
+        )?;
+        if answer["protocolVersion"] != PROTOCOL_VERSION {
+            bail!(
+                "{}: initialize answered an unexpected protocolVersion: {answer}",
+                self.name
+            );
+        }
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))?;
+        Ok(answer)
+    }
+
+    /// The shim's pid.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
+    /// Writes one message, as a line.
     pub fn send(&mut self, message: &Value) -> Result<()> {
-        writeln!(self.stdin, "{message}")?;
-        Ok(self.stdin.flush()?)
+        let name = &self.name;
+        let stdin = self
+            .stdin
+            .as_mut()
+            .with_context(|| format!("{name}: the shim's stdin is closed"))?;
+        let mut line = message.to_string();
+        line.push('\n');
+        stdin
+            .write_all(line.as_bytes())
+            .and_then(|_| stdin.flush())
+            .with_context(|| format!("{name}: writing to the shim's stdin"))
     }
 
-    pub fn receive(&mut self) -> Result<Value> {
-        let mut line = String::new();
-        if self.stdout.read_line(&mut line)? == 0 {
-            bail!("{} closed its output", self.name);
+    /// The next message from the shim, waiting until `deadline`; `waiting_for`
+    /// says what for, in errors.
+    fn receive_until(&mut self, deadline: Instant, waiting_for: &str) -> Result<Value> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.incoming.recv_timeout(left) {
+            Ok(Incoming::Message(message)) => Ok(message),
+            Ok(Incoming::NotJson(line)) => bail!(
+                "{}: the shim wrote a line that is not JSON while waiting for {waiting_for}: {line}",
+                self.name
+            ),
+            Ok(Incoming::Closed) | Err(mpsc::RecvTimeoutError::Disconnected) => bail!(
+                "{}: the shim closed stdout while waiting for {waiting_for}",
+                self.name
+            ),
+            Err(mpsc::RecvTimeoutError::Timeout) => bail!(
+                "{}: no message from shim pid {} within {}s while waiting for {waiting_for}",
+                self.name,
+                self.pid(),
+                REPLY_TIMEOUT.as_secs()
+            ),
         }
-        Ok(serde_json::from_str(&line)?)
     }
 
-    /// Sends a request and returns its result; notifications that arrive
-    /// meanwhile are kept.
+    /// The next notification (or request from the server): a kept one, else
+    /// the next to arrive within [`REPLY_TIMEOUT`].
+    pub fn notification(&mut self) -> Result<Value> {
+        if !self.notifications.is_empty() {
+            return Ok(self.notifications.remove(0));
+        }
+        let deadline = Instant::now() + REPLY_TIMEOUT;
+        loop {
+            let message = self.receive_until(deadline, "a notification")?;
+            if message.get("method").is_some() {
+                return Ok(message);
+            }
+        }
+    }
+
+    /// Sends a request and returns its `result`; a JSON-RPC error, or no
+    /// reply within [`REPLY_TIMEOUT`], is an error. Notifications that arrive
+    /// meanwhile are kept in [`Session::notifications`].
     pub fn request(&mut self, method: &str, params: Value) -> Result<Value> {
         self.next_id += 1;
         let id = self.next_id;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        let deadline = Instant::now() + REPLY_TIMEOUT;
+        let waiting_for = format!("the reply to {method} (id {id})");
         loop {
-            let message = self.receive()?;
-            if message["id"] == json!(id) {
-                return message
-                    .get("result")
-                    .cloned()
-                    .with_context(|| format!("{method} failed: {message}"));
+            let message = self.receive_until(deadline, &waiting_for)?;
+            if message.get("method").is_some() {
+                self.notifications.push(message);
+                continue;
             }
-            self.notifications.push(message);
+            if message["id"].as_u64() != Some(id) {
+                continue;
+            }
+            if let Some(result) = message.get("result") {
+                return Ok(result.clone());
+            }
+            bail!("{}: {method} failed: {message}", self.name);
         }
     }
 
-    /// Calls a tool; returns the whole result (which may have `isError`).
-    pub fn call(&mut self, tool: &str, arguments: Value) -> Result<Value> {
+    /// Calls a tool and returns its result (which may carry `isError`).
+    pub fn call_tool(&mut self, tool: &str, arguments: Value) -> Result<Value> {
         self.request("tools/call", json!({"name": tool, "arguments": arguments}))
+    }
+
+    /// Closes stdin, as a client does at the end of a session, and waits for
+    /// the shim to exit.
+    pub fn close(mut self) -> Result<()> {
+        self.stdin.take();
+        match self.wait_exit(Duration::from_secs(10))? {
+            Some(_) => Ok(()),
+            None => bail!(
+                "{}: shim pid {} did not exit within 10s of its stdin closing",
+                self.name,
+                self.pid()
+            ),
+        }
+    }
+
+    fn wait_exit(&mut self, timeout: Duration) -> Result<Option<ExitStatus>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().context("polling the shim")? {
+                return Ok(Some(status));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 }
 
 impl Drop for Session {
+    /// Closes stdin and gives the shim a moment to exit, then kills it.
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stdin.take();
+        if !matches!(self.wait_exit(Duration::from_secs(5)), Ok(Some(_))) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
-/// Resident memory of a process in KiB (Linux; 0 elsewhere).
-pub fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+/// VmRSS of a process, in KiB (Linux).
+pub fn rss_kib(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    text.lines()
+        .find_map(|line| {
+            let rest = line.strip_prefix("VmRSS:")?;
+            rest.trim().trim_end_matches("kB").trim().parse().ok()
         })
-        .unwrap_or(0)
+        .with_context(|| format!("no VmRSS line in {path}"))
 }
 
-/// The p-th percentile (0..=100) of sorted microsecond samples.
-pub fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
+/// The p-th percentile (0..=100, nearest rank) of the samples, or the
+/// default (zero) when there are none; sorts them.
+pub fn percentile<T: Ord + Copy + Default>(samples: &mut [T], p: f64) -> T {
+    if samples.is_empty() {
+        return T::default();
     }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
+    samples.sort_unstable();
+    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+    samples[rank.clamp(1, samples.len()) - 1]
 }
