@@ -2,8 +2,8 @@
 //! official server (or `@pepk/mcp-memory-sqlite`) and back out, through the
 //! daemon, while sessions keep working.
 //!
-//! An import is sent as batches of at most [`MAX_ITEMS`](crate::limits::MAX_ITEMS)
-//! items and about [`BATCH_BYTES`] bytes; each batch commits atomically and
+//! An import is sent as batches of at most [`crate::limits::MAX_ITEMS`]
+//! items and about `BATCH_BYTES` bytes; each batch commits atomically and
 //! carries a request id, so a batch retried after a lost connection is not
 //! applied twice. Entities go first, so relations find their endpoints.
 

@@ -2,8 +2,11 @@
 //!
 //! Start-up order: take the instance lock ([`lock`]), open the store and
 //! start the writer actor ([`actor`]), bind the socket ([`socket`]), accept.
-//! Each connection runs as its own task ([`connection`]) that only talks to
-//! the actor through a [`DbHandle`].
+//! Each connection runs as its own task (`connection`) that only talks to
+//! the actor through a [`DbHandle`]. When writes stop for a few seconds the
+//! actor does upkeep: a bounded merge of the search index, pruning old
+//! request ids, a WAL checkpoint. A database that cannot be written is
+//! served read-only.
 //!
 //! Shutdown (SIGTERM, SIGINT, a `Shutdown` request, or the idle timeout):
 //! stop accepting and unlink the socket, so the next shim starts a fresh

@@ -4,7 +4,8 @@
 //! - [`server`]: the rmcp handler: tools, resource, subscriptions.
 //! - [`args`]: JSON arguments to typed operations, with field-path errors.
 //! - [`render`]: outcomes to the exact text and structured JSON of the contract.
-//! - [`backend`]: where operations run.
+//! - [`backend`]: where operations run: the daemon, through a client.
+//! - `stdio`: stdin and stdout driven by the event loop when they are pipes.
 //!
 //! # Invariant
 //! Nothing here writes to stdout except the transport's writer task: stdout

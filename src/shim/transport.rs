@@ -3,7 +3,7 @@
 //!
 //! rmcp's own stdio transport drops a line that is not JSON without a word
 //! and reads lines of any length. Ours refuses a message over
-//! [`MAX_MESSAGE_BYTES`](crate::limits::MAX_MESSAGE_BYTES) without buffering
+//! [`crate::limits::MAX_MESSAGE_BYTES`] without buffering
 //! it, answers unparsable input with a JSON-RPC parse error (-32700) and a
 //! well-formed message of the wrong shape with an invalid-request error
 //! (-32600), and keeps serving in every case.
