@@ -17,12 +17,40 @@ pub struct Entity {
     pub observations: Vec<String>,
 }
 
+impl Entity {
+    pub fn new<S: Into<String>>(
+        name: impl Into<String>,
+        entity_type: impl Into<String>,
+        observations: impl IntoIterator<Item = S>,
+    ) -> Entity {
+        Entity {
+            name: name.into(),
+            entity_type: entity_type.into(),
+            observations: observations.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
 /// A directed, typed edge between two entities, named by their names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Relation {
     pub from: String,
     pub to: String,
     pub relation_type: String,
+}
+
+impl Relation {
+    pub fn new(
+        from: impl Into<String>,
+        to: impl Into<String>,
+        relation_type: impl Into<String>,
+    ) -> Relation {
+        Relation {
+            from: from.into(),
+            to: to.into(),
+            relation_type: relation_type.into(),
+        }
+    }
 }
 
 /// Observations to append to one entity (`add_observations`).

@@ -7,19 +7,11 @@ use crate::model::{Entity, GraphOp, ObservationAdd, ObservationDelete, Relation}
 // ---- helpers ---------------------------------------------------------------
 
 fn entity(name: &str, entity_type: &str, observations: &[&str]) -> Entity {
-    Entity {
-        name: name.into(),
-        entity_type: entity_type.into(),
-        observations: strings(observations),
-    }
+    Entity::new(name, entity_type, observations.iter().copied())
 }
 
 fn rel(from: &str, to: &str, relation_type: &str) -> Relation {
-    Relation {
-        from: from.into(),
-        to: to.into(),
-        relation_type: relation_type.into(),
-    }
+    Relation::new(from, to, relation_type)
 }
 
 fn add(entity_name: &str, contents: &[&str]) -> ObservationAdd {

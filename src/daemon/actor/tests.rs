@@ -27,11 +27,7 @@ fn entity(name: &str, observations: &[&str]) -> Entity {
 }
 
 fn rel(from: &str, to: &str, relation_type: &str) -> Relation {
-    Relation {
-        from: from.into(),
-        to: to.into(),
-        relation_type: relation_type.into(),
-    }
+    Relation::new(from, to, relation_type)
 }
 
 fn create(names: &[&str]) -> GraphOp {

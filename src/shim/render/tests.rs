@@ -22,19 +22,11 @@ fn check(outcome: Outcome, expect: Expect) {
 }
 
 fn entity(name: &str, entity_type: &str, observations: &[&str]) -> Entity {
-    Entity {
-        name: name.into(),
-        entity_type: entity_type.into(),
-        observations: strings(observations),
-    }
+    Entity::new(name, entity_type, observations.iter().copied())
 }
 
 fn rel(from: &str, to: &str, relation_type: &str) -> Relation {
-    Relation {
-        from: from.into(),
-        to: to.into(),
-        relation_type: relation_type.into(),
-    }
+    Relation::new(from, to, relation_type)
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
