@@ -166,6 +166,7 @@ impl Client {
         let mut deadline = Instant::now() + START_WAIT;
         let mut spawned: Option<Instant> = None;
         let mut exited: ExitSlot = Arc::default();
+        let mut terminated: Option<u32> = None;
         let mut backoff = Duration::from_millis(5);
         loop {
             if let Ok(stream) = socket::connect(&paths.socket).await {
@@ -198,8 +199,13 @@ impl Client {
                             refused.version,
                             refused.pid
                         );
-                        terminate(refused.pid);
-                        deadline = Instant::now() + START_WAIT;
+                        // Once per daemon: it answers until it has exited,
+                        // and a pid signalled twice might be reused by then.
+                        if terminated != Some(refused.pid) {
+                            terminate(refused.pid);
+                            terminated = Some(refused.pid);
+                            deadline = Instant::now() + START_WAIT;
+                        }
                     }
                     Err(e) => tracing::debug!("handshake: {e}"),
                 }
