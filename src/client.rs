@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncWrite, WriteHalf};
+use tokio::io::WriteHalf;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::config::Paths;
@@ -318,17 +318,13 @@ impl Conn {
         })?;
         {
             let mut writer = self.writer.lock().await;
-            if write(&mut *writer, &frame).await.is_err() {
+            if protocol::write_frame(&mut *writer, &frame).await.is_err() {
                 self.open.store(false, Ordering::Relaxed);
                 return Err(Lost);
             }
         }
         rx.await.map_err(|_| Lost)
     }
-}
-
-async fn write<W: AsyncWrite + Unpin>(writer: &mut W, frame: &[u8]) -> Result<(), ProtoError> {
-    protocol::write_frame(writer, frame).await
 }
 
 async fn read_answers<R: tokio::io::AsyncRead + Unpin>(

@@ -114,8 +114,7 @@ fn parse_line(text: &str) -> Result<Item, String> {
                     .filter(|o| seen.insert(o.clone()))
                     .collect(),
             };
-            limits::check_entities(std::slice::from_ref(&entity))
-                .map_err(|e| e.to_string().replacen("entities[0].", "", 1))?;
+            check_entity(&entity)?;
             Item::Entity(entity)
         }
         Some("relation") => {
@@ -124,14 +123,52 @@ fn parse_line(text: &str) -> Result<Item, String> {
                 to: string("to")?,
                 relation_type: string("relationType")?,
             };
-            limits::check_relations(std::slice::from_ref(&relation))
-                .map_err(|e| e.to_string().replacen("relations[0].", "", 1))?;
+            check_relation(&relation)?;
             Item::Relation(relation)
         }
         Some(other) => return Err(format!("unknown \"type\": {other:?}")),
         None => return Err("\"type\" is missing (expected \"entity\" or \"relation\")".into()),
     };
     Ok(item)
+}
+
+/// One entity against the limits; the message names the field.
+fn check_entity(entity: &Entity) -> Result<(), String> {
+    limits::check_entities(std::slice::from_ref(entity))
+        .map_err(|e| e.to_string().replacen("entities[0].", "", 1))
+}
+
+/// One relation against the limits; the message names the field.
+fn check_relation(relation: &Relation) -> Result<(), String> {
+    limits::check_relations(std::slice::from_ref(relation))
+        .map_err(|e| e.to_string().replacen("relations[0].", "", 1))
+}
+
+/// Checks a graph read from elsewhere (a database) item by item, as
+/// [`parse_jsonl`] checks lines: items are numbered from 1, entities first,
+/// and an item over a limit is reported and left out.
+pub fn check_graph(graph: Graph) -> ParsedFile {
+    let mut parsed = ParsedFile::default();
+    let entity_count = graph.entities.len();
+    for (i, entity) in graph.entities.into_iter().enumerate() {
+        match check_entity(&entity) {
+            Ok(()) => parsed.entities.push(entity),
+            Err(message) => parsed.problems.push(Problem {
+                line: i + 1,
+                message,
+            }),
+        }
+    }
+    for (i, relation) in graph.relations.into_iter().enumerate() {
+        match check_relation(&relation) {
+            Ok(()) => parsed.relations.push(relation),
+            Err(message) => parsed.problems.push(Problem {
+                line: entity_count + i + 1,
+                message,
+            }),
+        }
+    }
+    parsed
 }
 
 /// The graph in the official format: entities then relations, one compact

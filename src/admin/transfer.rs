@@ -112,29 +112,13 @@ fn read(file: &Path) -> Result<(Source, ParsedFile), AdminError> {
         path: file.to_owned(),
         source,
     })?;
-    let Some(crate::model::Graph {
-        entities,
-        relations,
-    }) = graph
-    else {
+    let Some(graph) = graph else {
         return Err(AdminError::Unreadable {
             path: file.to_owned(),
             reason: "an SQLite database, but not one of @pepk/mcp-memory-sqlite (tables entities, observations, relations)".into(),
         });
     };
-    // Run every item through the same checks as a JSONL line would get.
-    let mut text = String::new();
-    for e in &entities {
-        text.push_str(&transfer::to_jsonl(&crate::model::Graph {
-            entities: vec![e.clone()],
-            relations: Vec::new(),
-        }));
-    }
-    text.push_str(&transfer::to_jsonl(&crate::model::Graph {
-        entities: Vec::new(),
-        relations,
-    }));
-    Ok((Source::PepkSqlite, transfer::parse_jsonl(text.as_bytes())))
+    Ok((Source::PepkSqlite, transfer::check_graph(graph)))
 }
 
 /// Splits items into batches under both the item and the byte limit.

@@ -57,8 +57,7 @@ pub async fn run(config: ClientConfig) -> Result<(), ShimError> {
             match changes.recv().await {
                 Ok(()) | Err(RecvError::Lagged(_)) => {
                     if server.is_subscribed() {
-                        let notice =
-                            rmcp::model::ResourceUpdatedNotificationParam::new(server::GRAPH_URI);
+                        let notice = server::updated();
                         if peer.notify_resource_updated(notice).await.is_err() {
                             return;
                         }

@@ -131,7 +131,8 @@ impl MemoryServer {
     }
 }
 
-fn updated() -> rmcp::model::ResourceUpdatedNotificationParam {
+/// The notice sent when the graph changed.
+pub(crate) fn updated() -> rmcp::model::ResourceUpdatedNotificationParam {
     rmcp::model::ResourceUpdatedNotificationParam::new(GRAPH_URI)
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use super::StoreError;
-use crate::model::{Entity, Graph, Relation};
+use crate::model::{Entity, Graph};
 
 /// Reads a pepk database; `Ok(None)` if the file is SQLite but not that schema.
 pub fn read_pepk(path: &Path) -> Result<Option<Graph>, StoreError> {
@@ -63,13 +63,7 @@ pub fn read_pepk(path: &Path) -> Result<Option<Graph>, StoreError> {
     let mut stmt =
         conn.prepare("SELECT from_entity, to_entity, relation_type FROM relations ORDER BY rowid")?;
     let relations = stmt
-        .query_map([], |row| {
-            Ok(Relation {
-                from: row.get(0)?,
-                to: row.get(1)?,
-                relation_type: row.get(2)?,
-            })
-        })?
+        .query_map([], super::read::relation_row)?
         .collect::<Result<_, _>>()?;
     Ok(Some(Graph {
         entities,

@@ -237,13 +237,16 @@ fn load_relations(
 ) -> Result<Vec<Relation>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let relations = stmt
-        .query_map(params, |row| {
-            Ok(Relation {
-                from: row.get(0)?,
-                to: row.get(1)?,
-                relation_type: row.get(2)?,
-            })
-        })?
+        .query_map(params, relation_row)?
         .collect::<Result<_, _>>()?;
     Ok(relations)
+}
+
+/// A relation from a row of (from, to, relation type).
+pub(super) fn relation_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Relation> {
+    Ok(Relation::new(
+        row.get::<_, String>(0)?,
+        row.get::<_, String>(1)?,
+        row.get::<_, String>(2)?,
+    ))
 }
