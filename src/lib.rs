@@ -19,6 +19,7 @@
 //!   rendering, resources, notifications.
 //! - [`admin`]: status, stop, import, export, backup, doctor.
 //! - [`transfer`]: the official server's JSONL format, both ways.
+//! - [`cli`]: the command line: arguments, what each subcommand prints.
 //! - [`config`]: where the database, socket, lock and log live.
 //!
 //! # Invariants
@@ -31,6 +32,7 @@
 //!   retried write is applied at most once.
 
 pub mod admin;
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;
