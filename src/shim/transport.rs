@@ -8,6 +8,11 @@
 //! well-formed message of the wrong shape with an invalid-request error
 //! (-32600), and keeps serving in every case.
 //!
+//! Requests for methods the server does not implement are answered here,
+//! `-32601 Method not found`, before rmcp sees them: rmcp knows methods of
+//! later protocols and extensions and would answer some of them with its own
+//! message or with results of a protocol this session does not speak.
+//!
 //! # Invariant
 //! Only the writer task writes to stdout, one whole line at a time, so
 //! responses, notifications and error answers never interleave.
@@ -29,6 +34,20 @@ use crate::limits::MAX_MESSAGE_BYTES;
 const BACKLOG: usize = 64;
 /// How long, after stdin closes, requests already received may take to answer.
 const DRAIN: Duration = Duration::from_secs(5);
+
+/// The requests the server answers; any other method is not found. Keep in
+/// step with the handler in [`super::server`].
+const METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+];
 
 /// A JSON-RPC transport over any reader and writer; `memgraphd mcp` uses
 /// stdin and stdout.
@@ -255,13 +274,19 @@ async fn read_line<R: AsyncBufReadExt + Unpin>(
     }
 }
 
-/// Parses one line into a message, or into the error answer it deserves.
 /// Parses one line into a message (and whether it awaits an answer), or
 /// into the error answer it deserves.
 fn parse(text: &[u8]) -> Result<(RxJsonRpcMessage<RoleServer>, bool), String> {
     let value: Value = serde_json::from_slice(text)
         .map_err(|e| error_answer(Value::Null, -32700, &format!("Parse error: {e}")))?;
     let id = value.get("id").cloned().unwrap_or(Value::Null);
+    let requested = value.get("id").and(value.get("method"));
+    if requested
+        .and_then(Value::as_str)
+        .is_some_and(|method| !METHODS.contains(&method))
+    {
+        return Err(error_answer(id, -32601, "Method not found"));
+    }
     if let Some(problem) = params_problem(&value) {
         return Err(error_answer(
             id,

@@ -410,6 +410,36 @@ fn every_known_version_is_echoed() {
 }
 
 #[test]
+fn unknown_methods_are_not_found() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    let methods = [
+        ("prompts/get", json!({"name": "p"})),
+        ("prompts/list", Value::Null),
+        ("logging/setLevel", json!({"level": "info"})),
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/prompt", "name": "p"}, "argument": {"name": "a", "value": "b"}}),
+        ),
+        ("foo/bar", Value::Null),
+        ("tasks/list", Value::Null),
+        ("server/discover", Value::Null),
+        ("subscriptions/listen", json!({})),
+    ];
+    for (method, params) in methods {
+        let answer = shim.request_raw(method, params);
+        let id = answer["id"].clone();
+        assert_eq!(
+            answer,
+            json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}}),
+            "{method}"
+        );
+    }
+    // The session is unharmed.
+    assert_eq!(shim.request("ping", Value::Null), json!({}));
+}
+
+#[test]
 fn reading_an_unknown_resource_is_not_found() {
     let env = TestEnv::new();
     let mut shim = env.shim();

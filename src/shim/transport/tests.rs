@@ -54,8 +54,13 @@ async fn next_line(lines: &mut Lines<BufReader<DuplexStream>>) -> Value {
 
 /// The error code and message of an error answer with a null id.
 fn error_of(answer: &Value) -> (i64, &str) {
+    error_with_id(answer, &Value::Null)
+}
+
+/// The error code and message of an error answer to request `id`.
+fn error_with_id<'a>(answer: &'a Value, id: &Value) -> (i64, &'a str) {
     assert_eq!(answer["jsonrpc"], "2.0", "{answer}");
-    assert_eq!(answer["id"], Value::Null, "{answer}");
+    assert_eq!(&answer["id"], id, "{answer}");
     let error = &answer["error"];
     let code = error["code"].as_i64().expect("the error has a code");
     let message = error["message"].as_str().expect("the error has a message");
@@ -125,6 +130,57 @@ async fn invalid_json_is_a_parse_error_and_the_next_line_is_served() {
 
     let ping = next_message(&mut transport).await;
     assert_eq!(ping["method"], "ping");
+}
+
+#[tokio::test]
+async fn an_unknown_method_is_not_found_before_the_session_sees_it() {
+    let lines_in = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"p"}}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"info"}}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"completion/complete","params":{}}"#,
+        r#"{"jsonrpc":"2.0","id":"four","method":"foo/bar"}"#,
+        r#"{"jsonrpc":"2.0","id":5,"method":"server/discover"}"#,
+        r#"{"jsonrpc":"2.0","id":6,"method":"tasks/list"}"#,
+    ];
+    let (mut transport, mut lines) = serve(format!("{}\n{INITIALIZED}\n", lines_in.join("\n")));
+    for (line, id) in lines_in.iter().zip([
+        json!(1),
+        json!(2),
+        json!(3),
+        json!("four"),
+        json!(5),
+        json!(6),
+    ]) {
+        let answer = next_line(&mut lines).await;
+        let (code, message) = error_with_id(&answer, &id);
+        assert_eq!((code, message), (-32601, "Method not found"), "{line}");
+    }
+    // None reached the session; the notification after them did.
+    let next = next_message(&mut transport).await;
+    assert_eq!(next["method"], "notifications/initialized");
+    assert_ended(&mut transport).await;
+}
+
+#[tokio::test]
+async fn every_method_the_server_implements_reaches_the_session() {
+    let input: String = METHODS
+        .iter()
+        .enumerate()
+        .map(|(id, &method)| {
+            let params = match method {
+                "initialize" => json!({"protocolVersion": "2025-11-25", "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "0"}}),
+                "tools/call" => json!({"name": "read_graph"}),
+                _ => json!({"uri": "memory://knowledge-graph"}),
+            };
+            let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+            request.to_string() + "\n"
+        })
+        .collect();
+    let (mut transport, _) = serve(input);
+    for method in METHODS {
+        assert_eq!(next_message(&mut transport).await["method"], *method);
+    }
 }
 
 #[tokio::test]
