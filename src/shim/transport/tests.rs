@@ -124,12 +124,40 @@ async fn blank_lines_and_crlf_endings_are_tolerated() {
 async fn invalid_json_is_a_parse_error_and_the_next_line_is_served() {
     let (mut transport, mut lines) = serve(format!("{{\"jsonrpc\": \"2.0\", \"id\": 1\n{PING}\n"));
     let answer = next_line(&mut lines).await;
-    let (code, message) = error_of(&answer);
+    let (code, message) = error_with_id(&answer, &json!(1));
     assert_eq!(code, -32700);
     assert!(message.starts_with("Parse error: "), "{message}");
 
     let ping = next_message(&mut transport).await;
     assert_eq!(ping["method"], "ping");
+}
+
+#[tokio::test]
+async fn invalid_json_without_an_id_is_answered_with_a_null_id() {
+    let (_transport, mut lines) = serve("{\"jsonrpc\": \"2.0\", \"method\": \"x\"\n");
+    let (code, _) = error_of(&next_line(&mut lines).await);
+    assert_eq!(code, -32700);
+}
+
+#[tokio::test]
+async fn invalid_json_is_answered_with_an_id_that_comes_last() {
+    // The TypeScript SDK writes `id` after `params`.
+    let line = r#"{"method":"tools/call","params":{"name":"x","arguments":{"q":nope}},"jsonrpc":"2.0","id":"req-9"}"#;
+    let (_transport, mut lines) = serve(format!("{line}\n"));
+    let (code, _) = error_with_id(&next_line(&mut lines).await, &json!("req-9"));
+    assert_eq!(code, -32700);
+}
+
+#[tokio::test]
+async fn lone_surrogates_reach_the_session_as_replacement_characters() {
+    let line = r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_nodes","arguments":{"query":"bad\ud83d \udc00x \ud83d\ude00"}}}"#;
+    let (mut transport, _) = serve(format!("{line}\n"));
+    let call = next_message(&mut transport).await;
+    assert_eq!(call["id"], 3);
+    assert_eq!(
+        call["params"]["arguments"]["query"], "bad\u{FFFD} \u{FFFD}x 😀",
+        "{call}"
+    );
 }
 
 #[tokio::test]
@@ -223,6 +251,70 @@ async fn a_line_over_the_limit_is_refused_and_the_next_line_served() {
     );
     let ping = next_message(&mut transport).await;
     assert_eq!(ping["method"], "ping");
+}
+
+/// A request padded past the limit inside `params`.
+fn oversized(id_first: bool) -> Vec<u8> {
+    let padding = "x".repeat(MAX_MESSAGE_BYTES);
+    let line = if id_first {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{{"name":"search_nodes","arguments":{{"query":"{padding}"}}}}}}"#
+        )
+    } else {
+        format!(
+            r#"{{"method":"tools/call","params":{{"name":"search_nodes","arguments":{{"query":"{padding}"}}}},"jsonrpc":"2.0","id":"last-42"}}"#
+        )
+    };
+    line.into_bytes()
+}
+
+#[tokio::test]
+async fn a_line_over_the_limit_is_refused_with_its_id_from_the_start() {
+    let mut input = oversized(true);
+    input.push(b'\n');
+    let (_transport, mut lines) = serve(input);
+    let answer = next_line(&mut lines).await;
+    let (code, message) = error_with_id(&answer, &json!(41));
+    assert_eq!(code, -32600);
+    assert!(message.contains("8388608"), "{message}");
+}
+
+#[tokio::test]
+async fn a_line_over_the_limit_is_refused_with_its_id_from_the_end() {
+    // Without a newline, too: the end of input ends the line.
+    let (_transport, mut lines) = serve(oversized(false));
+    let (code, _) = error_with_id(&next_line(&mut lines).await, &json!("last-42"));
+    assert_eq!(code, -32600);
+}
+
+#[test]
+fn a_glimpse_keeps_only_the_first_and_last_bytes() {
+    let line: Vec<u8> = (0..3 * GLIMPSE_BYTES).map(|i| (i % 251) as u8).collect();
+    let mut glimpse = Glimpse::new(&line[..10], &line[10..100]);
+    for chunk in line[100..].chunks(1000) {
+        glimpse.push(chunk);
+        assert!(glimpse.tail.len() <= 2 * GLIMPSE_BYTES + 1000);
+    }
+    let Line::TooLong(glimpse) = glimpse.finish() else {
+        panic!("a glimpse finishes as a line too long");
+    };
+    assert!(
+        glimpse.head == line[..GLIMPSE_BYTES],
+        "the head is the first bytes"
+    );
+    assert!(
+        glimpse.tail == line[line.len() - GLIMPSE_BYTES..],
+        "the tail is the last bytes"
+    );
+
+    // A line that went over with less than a glimpse read keeps it all.
+    let Line::TooLong(short) = Glimpse::new(b"abc", b"def").finish() else {
+        panic!("a glimpse finishes as a line too long");
+    };
+    assert_eq!(
+        (short.head.as_slice(), short.tail.as_slice()),
+        (&b"abcdef"[..], &b"abcdef"[..])
+    );
 }
 
 #[tokio::test]
