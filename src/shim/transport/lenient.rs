@@ -137,7 +137,13 @@ fn scalar(text: &[u8], direction: Direction) -> Option<Value> {
     };
     let after = skip_space(text, token.len());
     let ends_well = match direction {
-        Direction::Forwards => matches!(text.get(after), None | Some(b',' | b'}')),
+        // A string ends itself; a number only where the member does, since a
+        // glimpse may cut `1234` short to `12`.
+        Direction::Forwards => match text.get(after) {
+            Some(b',' | b'}') => true,
+            None => token.first() == Some(&b'"'),
+            Some(_) => false,
+        },
         Direction::Backwards => after == text.len(),
     };
     if !ends_well {

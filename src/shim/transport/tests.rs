@@ -122,7 +122,9 @@ async fn blank_lines_and_crlf_endings_are_tolerated() {
 
 #[tokio::test]
 async fn invalid_json_is_a_parse_error_and_the_next_line_is_served() {
-    let (mut transport, mut lines) = serve(format!("{{\"jsonrpc\": \"2.0\", \"id\": 1\n{PING}\n"));
+    let (mut transport, mut lines) = serve(format!(
+        "{{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \n{PING}\n"
+    ));
     let answer = next_line(&mut lines).await;
     let (code, message) = error_with_id(&answer, &json!(1));
     assert_eq!(code, -32700);

@@ -15,7 +15,8 @@ fn id_of(line: &str) -> Option<Value> {
 fn the_id_of_a_broken_line_is_found_wherever_it_stands() {
     let cases: &[(&str, Value)] = &[
         // Cut short after the id (the forward scan).
-        (r#"{"jsonrpc":"2.0","id":1"#, json!(1)),
+        (r#"{"jsonrpc":"2.0","id":1,"#, json!(1)),
+        (r#"{"jsonrpc":"2.0","id":"s""#, json!("s")),
         (
             r#"{"jsonrpc":"2.0","id":"abc","method":"tools/call","params":{"#,
             json!("abc"),
@@ -86,6 +87,8 @@ fn no_id_is_found_where_there_is_none() {
         r#"{"id":"unterminated"#,
         r#"{"id":"#,
         r#"{"id":12 34,"x":}"#,
+        // A number at the very end may have been cut short.
+        r#"{"jsonrpc":"2.0","id":12"#,
     ] {
         assert_eq!(id_of(line), None, "{line}");
     }
@@ -177,4 +180,94 @@ fn a_repaired_line_parses_to_what_javascript_would_store() {
         value,
         json!({"name": "cut \u{FFFD}", "type": "\u{FFFD}x", "pair": "😀"})
     );
+}
+
+// ---- properties ------------------------------------------------------------------
+
+mod properties {
+    //! Random messages: the scan agrees with a real parser wherever the line
+    //! is whole, and neither function panics on any bytes.
+
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value};
+
+    use super::super::{find_id, repair_surrogates};
+
+    fn member_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(|n| json!(n)),
+            // Quotes, backslashes, braces and "id" inside strings.
+            r#"[a-z"\\{}\[\]:, ]{0,12}|"id"|\\"#.prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(("[a-z]{1,3}|id", inner), 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn id() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| json!(n)),
+            r#"[a-z0-9"\\ -]{0,10}"#.prop_map(Value::String),
+        ]
+    }
+
+    /// A message with `id` among other members, at a random place.
+    fn message() -> impl Strategy<Value = (String, Value)> {
+        (
+            id(),
+            prop::collection::vec(("[a-hj-z]{1,6}", member_value()), 0..6),
+            any::<prop::sample::Index>(),
+        )
+            .prop_map(|(id, members, at)| {
+                let mut object = Map::new();
+                let at = at.index(members.len() + 1);
+                for (n, (key, value)) in members.into_iter().enumerate() {
+                    if n == at {
+                        object.insert("id".into(), id.clone());
+                    }
+                    object.insert(key, value);
+                }
+                object.entry("id").or_insert(id.clone());
+                (Value::Object(object).to_string(), id)
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn the_id_of_a_whole_message_is_found(message in message()) {
+            let (line, id) = message;
+            prop_assert_eq!(find_id(line.as_bytes(), line.as_bytes()), Some(id.clone()));
+            // Each direction on its own finds it too.
+            prop_assert_eq!(find_id(line.as_bytes(), b""), Some(id.clone()));
+            prop_assert_eq!(find_id(b"", line.as_bytes()), Some(id));
+        }
+
+        #[test]
+        fn a_cut_message_yields_its_id_or_nothing(message in message(), cut in any::<prop::sample::Index>()) {
+            let (line, id) = message;
+            let bytes = line.as_bytes();
+            let cut = cut.index(bytes.len() + 1);
+            for found in [find_id(&bytes[..cut], &bytes[cut..]), find_id(&bytes[..cut], b"")] {
+                prop_assert!(found.is_none() || found.as_ref() == Some(&id), "{line} cut at {cut}: {found:?}");
+            }
+        }
+
+        #[test]
+        fn any_bytes_are_read_without_a_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = find_id(&bytes, &bytes);
+            let repaired = repair_surrogates(&bytes);
+            prop_assert_eq!(repaired.len(), bytes.len());
+        }
+
+        #[test]
+        fn a_line_serde_json_accepts_is_never_changed(value in member_value()) {
+            let line = value.to_string();
+            prop_assert!(matches!(repair_surrogates(line.as_bytes()), std::borrow::Cow::Borrowed(_)));
+        }
+    }
 }
