@@ -15,6 +15,8 @@
 //! `-32601 Method not found`, before rmcp sees them: rmcp knows methods of
 //! later protocols and extensions and would answer some of them with its own
 //! message or with results of a protocol this session does not speak.
+//! Before `initialize`, only it and `ping` reach rmcp, which would otherwise
+//! end the session at an early notification.
 //!
 //! # Invariant
 //! Only the writer task writes to stdout, one whole line at a time, so
@@ -190,6 +192,8 @@ async fn read_messages<R: AsyncRead + Unpin>(
 ) {
     let mut input = BufReader::new(input);
     let mut line = Vec::new();
+    // Whether `initialize` has gone to the session.
+    let mut opened = false;
     loop {
         line.clear();
         match read_line(&mut input, &mut line).await {
@@ -211,11 +215,27 @@ async fn read_messages<R: AsyncRead + Unpin>(
                     continue;
                 }
                 match parse(text) {
-                    Ok((message, is_request)) => {
-                        if is_request {
+                    Ok(parsed) => {
+                        if !opened {
+                            match before_initialize(&parsed) {
+                                Early::Pass => {}
+                                Early::Opens => opened = true,
+                                Early::Drop => {
+                                    tracing::debug!("dropped a message sent before initialize");
+                                    continue;
+                                }
+                                Early::Refuse(answer) => {
+                                    if outgoing.send(answer).await.is_err() {
+                                        return;
+                                    }
+                                    continue;
+                                }
+                            }
+                        }
+                        if parsed.method.is_some() {
                             unanswered.send_modify(|n| *n += 1);
                         }
-                        if to_session.send(message).await.is_err() {
+                        if to_session.send(parsed.message).await.is_err() {
                             return;
                         }
                     }
@@ -231,6 +251,35 @@ async fn read_messages<R: AsyncRead + Unpin>(
                 return;
             }
         }
+    }
+}
+
+/// What to do with a message that comes before the session's `initialize`.
+enum Early {
+    Pass,
+    /// The `initialize` request itself.
+    Opens,
+    Drop,
+    /// Not passed on; this is its answer.
+    Refuse(String),
+}
+
+/// rmcp ends the whole session when a notification or a response comes
+/// before `initialize`, and answers a request other than `ping` with an
+/// error about the per-request metadata of a later protocol. So until
+/// `initialize`, only it and `ping` pass; other requests are told to
+/// initialize first and the rest is dropped (the client sent nothing that
+/// awaits an answer).
+fn before_initialize(parsed: &Parsed) -> Early {
+    match parsed.method.as_deref() {
+        Some("initialize") => Early::Opens,
+        Some("ping") => Early::Pass,
+        Some(_) => Early::Refuse(error_answer(
+            parsed.id.clone(),
+            -32600,
+            "Invalid Request: the session is not initialized; send initialize first",
+        )),
+        None => Early::Drop,
     }
 }
 
@@ -320,9 +369,17 @@ async fn read_line<R: AsyncBufReadExt + Unpin>(
     }
 }
 
-/// Parses one line into a message (and whether it awaits an answer), or
-/// into the error answer it deserves.
-fn parse(text: &[u8]) -> Result<(RxJsonRpcMessage<RoleServer>, bool), String> {
+/// A message read from the client, with what the reader needs to know of it.
+struct Parsed {
+    message: RxJsonRpcMessage<RoleServer>,
+    /// The method of a request, which awaits an answer; `None` for a
+    /// notification or a response.
+    method: Option<String>,
+    id: Value,
+}
+
+/// Parses one line into a message, or into the error answer it deserves.
+fn parse(text: &[u8]) -> Result<Parsed, String> {
     let value = parse_json(text).map_err(|e| {
         let id = lenient::find_id(text, text).unwrap_or(Value::Null);
         error_answer(id, -32700, &format!("Parse error: {e}"))
@@ -342,10 +399,17 @@ fn parse(text: &[u8]) -> Result<(RxJsonRpcMessage<RoleServer>, bool), String> {
             &format!("Invalid params: {problem}"),
         ));
     }
-    let is_request = is_request(&value);
-    serde_json::from_value(value)
-        .map(|message| (message, is_request))
-        .map_err(|e| error_answer(id, -32600, &format!("Invalid Request: {e}")))
+    let method = is_request(&value)
+        .then(|| value["method"].as_str().map(str::to_owned))
+        .flatten();
+    match serde_json::from_value(value) {
+        Ok(message) => Ok(Parsed {
+            message,
+            method,
+            id,
+        }),
+        Err(e) => Err(error_answer(id, -32600, &format!("Invalid Request: {e}"))),
+    }
 }
 
 /// Checks the parameters of the methods this server implements, so that a

@@ -475,3 +475,23 @@ fn a_nul_in_a_search_query_is_refused() {
         );
     }
 }
+
+#[test]
+fn messages_before_initialize_do_not_end_the_session() {
+    let env = TestEnv::new();
+    let mut shim = env.raw_shim();
+    // rmcp alone would end the session at the first of these.
+    shim.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    shim.send(&json!({"jsonrpc": "2.0", "id": "early-result", "result": {}}));
+    let early = shim.request_raw("tools/list", Value::Null);
+    assert_eq!(early["error"]["code"], json!(-32600), "{early}");
+    assert_eq!(shim.request("ping", Value::Null), json!({}));
+    let answer = initialize(&mut shim, "init", "2025-11-25");
+    assert_eq!(
+        answer["result"]["protocolVersion"], "2025-11-25",
+        "{answer}"
+    );
+    shim.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let graph = shim.call_ok("read_graph", json!({}));
+    assert_eq!(graph, json!({"entities": [], "relations": []}));
+}
