@@ -55,6 +55,9 @@ impl Cli {
 }
 
 /// The subcommands; each doc comment is its `--help`.
+// The doc comments are help text for a terminal, where `<hash>` is a
+// placeholder, not HTML.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve one MCP session on stdin/stdout; starts the daemon if needed.
