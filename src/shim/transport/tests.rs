@@ -54,8 +54,13 @@ async fn next_line(lines: &mut Lines<BufReader<DuplexStream>>) -> Value {
 
 /// The error code and message of an error answer with a null id.
 fn error_of(answer: &Value) -> (i64, &str) {
+    error_with_id(answer, &Value::Null)
+}
+
+/// The error code and message of an error answer to request `id`.
+fn error_with_id<'a>(answer: &'a Value, id: &Value) -> (i64, &'a str) {
     assert_eq!(answer["jsonrpc"], "2.0", "{answer}");
-    assert_eq!(answer["id"], Value::Null, "{answer}");
+    assert_eq!(&answer["id"], id, "{answer}");
     let error = &answer["error"];
     let code = error["code"].as_i64().expect("the error has a code");
     let message = error["message"].as_str().expect("the error has a message");
@@ -117,14 +122,95 @@ async fn blank_lines_and_crlf_endings_are_tolerated() {
 
 #[tokio::test]
 async fn invalid_json_is_a_parse_error_and_the_next_line_is_served() {
-    let (mut transport, mut lines) = serve(format!("{{\"jsonrpc\": \"2.0\", \"id\": 1\n{PING}\n"));
+    let (mut transport, mut lines) = serve(format!(
+        "{{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \n{PING}\n"
+    ));
     let answer = next_line(&mut lines).await;
-    let (code, message) = error_of(&answer);
+    let (code, message) = error_with_id(&answer, &json!(1));
     assert_eq!(code, -32700);
     assert!(message.starts_with("Parse error: "), "{message}");
 
     let ping = next_message(&mut transport).await;
     assert_eq!(ping["method"], "ping");
+}
+
+#[tokio::test]
+async fn invalid_json_without_an_id_is_answered_with_a_null_id() {
+    let (_transport, mut lines) = serve("{\"jsonrpc\": \"2.0\", \"method\": \"x\"\n");
+    let (code, _) = error_of(&next_line(&mut lines).await);
+    assert_eq!(code, -32700);
+}
+
+#[tokio::test]
+async fn invalid_json_is_answered_with_an_id_that_comes_last() {
+    // The TypeScript SDK writes `id` after `params`.
+    let line = r#"{"method":"tools/call","params":{"name":"x","arguments":{"q":nope}},"jsonrpc":"2.0","id":"req-9"}"#;
+    let (_transport, mut lines) = serve(format!("{line}\n"));
+    let (code, _) = error_with_id(&next_line(&mut lines).await, &json!("req-9"));
+    assert_eq!(code, -32700);
+}
+
+#[tokio::test]
+async fn lone_surrogates_reach_the_session_as_replacement_characters() {
+    let line = r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_nodes","arguments":{"query":"bad\ud83d \udc00x \ud83d\ude00"}}}"#;
+    let (mut transport, _) = serve(format!("{line}\n"));
+    let call = next_message(&mut transport).await;
+    assert_eq!(call["id"], 3);
+    assert_eq!(
+        call["params"]["arguments"]["query"], "bad\u{FFFD} \u{FFFD}x 😀",
+        "{call}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_method_is_not_found_before_the_session_sees_it() {
+    let lines_in = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"p"}}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"info"}}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"completion/complete","params":{}}"#,
+        r#"{"jsonrpc":"2.0","id":"four","method":"foo/bar"}"#,
+        r#"{"jsonrpc":"2.0","id":5,"method":"server/discover"}"#,
+        r#"{"jsonrpc":"2.0","id":6,"method":"tasks/list"}"#,
+    ];
+    let (mut transport, mut lines) = serve(format!("{}\n{INITIALIZED}\n", lines_in.join("\n")));
+    for (line, id) in lines_in.iter().zip([
+        json!(1),
+        json!(2),
+        json!(3),
+        json!("four"),
+        json!(5),
+        json!(6),
+    ]) {
+        let answer = next_line(&mut lines).await;
+        let (code, message) = error_with_id(&answer, &id);
+        assert_eq!((code, message), (-32601, "Method not found"), "{line}");
+    }
+    // None reached the session; the notification after them did.
+    let next = next_message(&mut transport).await;
+    assert_eq!(next["method"], "notifications/initialized");
+    assert_ended(&mut transport).await;
+}
+
+#[tokio::test]
+async fn every_method_the_server_implements_reaches_the_session() {
+    let input: String = METHODS
+        .iter()
+        .enumerate()
+        .map(|(id, &method)| {
+            let params = match method {
+                "initialize" => json!({"protocolVersion": "2025-11-25", "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "0"}}),
+                "tools/call" => json!({"name": "read_graph"}),
+                _ => json!({"uri": "memory://knowledge-graph"}),
+            };
+            let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+            request.to_string() + "\n"
+        })
+        .collect();
+    let (mut transport, _) = serve(input);
+    for method in METHODS {
+        assert_eq!(next_message(&mut transport).await["method"], *method);
+    }
 }
 
 #[tokio::test]
@@ -167,6 +253,70 @@ async fn a_line_over_the_limit_is_refused_and_the_next_line_served() {
     );
     let ping = next_message(&mut transport).await;
     assert_eq!(ping["method"], "ping");
+}
+
+/// A request padded past the limit inside `params`.
+fn oversized(id_first: bool) -> Vec<u8> {
+    let padding = "x".repeat(MAX_MESSAGE_BYTES);
+    let line = if id_first {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{{"name":"search_nodes","arguments":{{"query":"{padding}"}}}}}}"#
+        )
+    } else {
+        format!(
+            r#"{{"method":"tools/call","params":{{"name":"search_nodes","arguments":{{"query":"{padding}"}}}},"jsonrpc":"2.0","id":"last-42"}}"#
+        )
+    };
+    line.into_bytes()
+}
+
+#[tokio::test]
+async fn a_line_over_the_limit_is_refused_with_its_id_from_the_start() {
+    let mut input = oversized(true);
+    input.push(b'\n');
+    let (_transport, mut lines) = serve(input);
+    let answer = next_line(&mut lines).await;
+    let (code, message) = error_with_id(&answer, &json!(41));
+    assert_eq!(code, -32600);
+    assert!(message.contains("8388608"), "{message}");
+}
+
+#[tokio::test]
+async fn a_line_over_the_limit_is_refused_with_its_id_from_the_end() {
+    // Without a newline, too: the end of input ends the line.
+    let (_transport, mut lines) = serve(oversized(false));
+    let (code, _) = error_with_id(&next_line(&mut lines).await, &json!("last-42"));
+    assert_eq!(code, -32600);
+}
+
+#[test]
+fn a_glimpse_keeps_only_the_first_and_last_bytes() {
+    let line: Vec<u8> = (0..3 * GLIMPSE_BYTES).map(|i| (i % 251) as u8).collect();
+    let mut glimpse = Glimpse::new(&line[..10], &line[10..100]);
+    for chunk in line[100..].chunks(1000) {
+        glimpse.push(chunk);
+        assert!(glimpse.tail.len() <= 2 * GLIMPSE_BYTES + 1000);
+    }
+    let Line::TooLong(glimpse) = glimpse.finish() else {
+        panic!("a glimpse finishes as a line too long");
+    };
+    assert!(
+        glimpse.head == line[..GLIMPSE_BYTES],
+        "the head is the first bytes"
+    );
+    assert!(
+        glimpse.tail == line[line.len() - GLIMPSE_BYTES..],
+        "the tail is the last bytes"
+    );
+
+    // A line that went over with less than a glimpse read keeps it all.
+    let Line::TooLong(short) = Glimpse::new(b"abc", b"def").finish() else {
+        panic!("a glimpse finishes as a line too long");
+    };
+    assert_eq!(
+        (short.head.as_slice(), short.tail.as_slice()),
+        (&b"abcdef"[..], &b"abcdef"[..])
+    );
 }
 
 #[tokio::test]
