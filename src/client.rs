@@ -23,7 +23,8 @@ use tokio::io::WriteHalf;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::config::Paths;
-use crate::daemon::{lock::InstanceLock, socket};
+use crate::instance::lock::InstanceLock;
+use crate::instance::{socket, spawn};
 use crate::model::OpError;
 use crate::protocol::{
     self, ClientFrame, Event, Hello, Op, ProtoError, Refused, Reply, Request, ServerFrame, Welcome,
@@ -165,7 +166,7 @@ impl Client {
         let paths = &self.config.paths;
         let mut deadline = Instant::now() + START_WAIT;
         let mut spawned: Option<Instant> = None;
-        let mut exited: ExitSlot = Arc::default();
+        let mut exited: Option<spawn::Spawned> = None;
         let mut terminated: Option<u32> = None;
         let mut backoff = Duration::from_millis(5);
         loop {
@@ -202,7 +203,7 @@ impl Client {
                         // Once per daemon: it answers until it has exited,
                         // and a pid signalled twice might be reused by then.
                         if terminated != Some(refused.pid) {
-                            terminate(refused.pid);
+                            spawn::terminate(refused.pid);
                             terminated = Some(refused.pid);
                             deadline = Instant::now() + START_WAIT;
                         }
@@ -219,13 +220,16 @@ impl Client {
             // thing, so a held lock means a daemon is on its way.
             let starting = spawned.is_some_and(|at| at.elapsed() < Duration::from_secs(1));
             if !starting && !InstanceLock::is_held(&paths.lock) {
-                exited = spawn_daemon(&self.config).map_err(ClientError::Spawn)?;
+                exited = Some(
+                    spawn::start_daemon(paths, &self.config.serve_args)
+                        .map_err(ClientError::Spawn)?,
+                );
                 spawned = Some(Instant::now());
             }
             // A daemon that exits with an error while no other holds the
             // lock failed to start (a bad path, a database from a newer
             // build): say so now rather than after the whole wait.
-            let failed = exited.lock().ok().and_then(|status| *status);
+            let failed = exited.as_ref().and_then(spawn::Spawned::exit);
             if let Some(status) = failed.filter(|s| !s.success()) {
                 if !InstanceLock::is_held(&paths.lock) {
                     return Err(ClientError::StartFailed {
@@ -368,85 +372,4 @@ fn is_older(version: &str) -> bool {
             .collect()
     }
     parse(version) < parse(env!("CARGO_PKG_VERSION"))
-}
-
-/// Starts `memgraphd serve` for these paths, detached from this process: its
-/// own session, no inherited stdio (an MCP client waits for EOF on the pipes
-/// it gave the shim, so a daemon holding them would hang the client).
-/// Where the reaper leaves a spawned daemon's exit status.
-type ExitSlot = Arc<Mutex<Option<std::process::ExitStatus>>>;
-
-fn spawn_daemon(config: &ClientConfig) -> std::io::Result<ExitSlot> {
-    let exe = current_exe()?;
-    let paths = &config.paths;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("serve")
-        .arg("--db")
-        .arg(&paths.db)
-        .arg("--socket")
-        .arg(&paths.socket)
-        .arg("--log")
-        .arg(&paths.log)
-        .args(&config.serve_args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: setsid is async-signal-safe and touches no memory of the
-        // parent; it only detaches the child from the terminal and its group.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    let mut child = cmd.spawn()?;
-    tracing::info!(pid = child.id(), "started the daemon");
-    // Reap it when it exits (a daemon that lost the lock exits at once), so
-    // it does not linger as a zombie while this process lives.
-    let exited: ExitSlot = Arc::default();
-    let slot = exited.clone();
-    std::thread::Builder::new()
-        .name("memgraphd-reaper".into())
-        .spawn(move || {
-            if let (Ok(status), Ok(mut slot)) = (child.wait(), slot.lock()) {
-                *slot = Some(status);
-            }
-        })?;
-    Ok(exited)
-}
-
-/// This binary. On Linux a binary replaced on disk (an upgrade) shows as
-/// `/path/memgraphd (deleted)`; the path itself holds the new one.
-fn current_exe() -> std::io::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let text = exe.to_string_lossy();
-    Ok(match text.strip_suffix(" (deleted)") {
-        Some(stripped) => PathBuf::from(stripped),
-        None => exe,
-    })
-}
-
-/// Asks a process to stop, as `kill` does.
-fn terminate(pid: u32) {
-    #[cfg(unix)]
-    {
-        let Ok(pid) = libc::pid_t::try_from(pid) else {
-            return;
-        };
-        // SAFETY: kill has no memory preconditions; the pid came from the
-        // daemon itself, which runs as this user (the socket checks that).
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = pid;
-    }
 }

@@ -11,7 +11,9 @@
 //! - [`model`]: the graph vocabulary: entities, relations, operations, outcomes.
 //! - [`limits`]: the size limits of the contract and their one checker.
 //! - [`store`]: schema, migrations, the operations on SQLite, legacy readers.
-//! - [`daemon`]: lock, socket, accept loop, connections, the writer actor.
+//! - [`daemon`]: start-up, accept loop, connections, the writer actor.
+//! - [`instance`]: one daemon per database: the lock, the socket, starting
+//!   and stopping daemons; shared by the daemon and its clients.
 //! - [`protocol`]: shim↔daemon frames (length-prefixed bincode).
 //! - [`client`]: connect-or-spawn, multiplexed requests, retries; used by the
 //!   shim and the admin commands.
@@ -34,6 +36,7 @@ pub mod admin;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod instance;
 pub mod limits;
 pub mod model;
 pub mod protocol;
