@@ -2,16 +2,19 @@
 //! commands: connect (or start the daemon), multiplex requests on one
 //! connection, and survive a daemon restart.
 //!
-//! - **Connect or spawn.** If nothing answers on the socket, re-execute this
-//!   binary as `memgraphd serve` detached (new session, null stdio) and retry
+//! - **Connect or spawn** (`startup`). If nothing answers on the socket,
+//!   re-execute this binary as `memgraphd serve` detached and look again
 //!   with backoff for up to [`START_WAIT`]. Many clients may spawn at once;
-//!   the instance lock lets exactly one daemon live.
+//!   the instance lock lets exactly one daemon live. A daemon of another
+//!   user is never talked to.
 //! - **Upgrade in place.** A daemon older than this build is asked to stop
 //!   and replaced; a newer one with another protocol is an error.
 //! - **Retries.** A request cut off by a lost connection is sent again on a
 //!   new one. Reads are harmless to repeat; writes carry a request id that
 //!   the daemon records with the write, so a repeated write is answered from
 //!   the record instead of applied twice.
+
+mod startup;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,8 +26,6 @@ use tokio::io::WriteHalf;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::config::Paths;
-use crate::instance::lock::InstanceLock;
-use crate::instance::{socket, spawn};
 use crate::model::OpError;
 use crate::protocol::{
     self, ClientFrame, Event, Hello, Op, ProtoError, Refused, Reply, Request, ServerFrame, Welcome,
@@ -37,7 +38,8 @@ pub const START_WAIT: Duration = Duration::from_secs(5);
 const RETRY_WINDOW: Duration = Duration::from_secs(10);
 
 type Stream = interprocess::local_socket::tokio::Stream;
-type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Reply, OpError>>>>>;
+/// The requests of one connection waiting for their answers, by id.
+type Waiters = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Reply, OpError>>>>>;
 
 /// Why a request got no answer from the daemon.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,14 @@ pub enum ClientError {
     DaemonNewer { version: String, protocol: u32 },
     #[error("the daemon refused the connection: {0}")]
     Refused(String),
+    #[error("the socket {socket} is served by a process of user {uid}, not yours; refusing to talk to it (set MEMGRAPHD_SOCKET to a path in a directory of your own)")]
+    OtherUser { socket: PathBuf, uid: u32 },
+    #[error("cannot connect to the daemon's socket {socket}: {reason}")]
+    Unreachable { socket: PathBuf, reason: String },
+    #[error("a process accepted the connection on {socket} but did not answer in time; a daemon may be hung: see its log at {log}, or stop it with memgraphd stop")]
+    NoAnswer { socket: PathBuf, log: PathBuf },
+    #[error("memgraphd {version} (pid {pid}) was asked to stop but still runs after {}s; stop it with `kill {pid}`", START_WAIT.as_secs())]
+    OldDaemonStays { version: String, pid: u32 },
     /// The connection was lost and could not be made again in time.
     #[error("lost the connection to the daemon")]
     Disconnected,
@@ -162,92 +172,6 @@ impl Client {
         Ok(conn)
     }
 
-    async fn establish(&self) -> Result<Arc<Conn>, ClientError> {
-        let paths = &self.config.paths;
-        let mut deadline = Instant::now() + START_WAIT;
-        let mut spawned: Option<Instant> = None;
-        let mut exited: Option<spawn::Spawned> = None;
-        let mut terminated: Option<u32> = None;
-        let mut backoff = Duration::from_millis(5);
-        loop {
-            if let Ok(stream) = socket::connect(&paths.socket).await {
-                match self.handshake(stream).await {
-                    Ok(Greeting::Welcome(conn)) if is_older(&conn.welcome.version) => {
-                        tracing::info!(
-                            "replacing memgraphd {} (pid {}) with {}",
-                            conn.welcome.version,
-                            conn.welcome.pid,
-                            env!("CARGO_PKG_VERSION")
-                        );
-                        let _ = conn.request(0, Op::Shutdown).await;
-                        deadline = Instant::now() + START_WAIT;
-                    }
-                    Ok(Greeting::Welcome(conn)) => return Ok(conn),
-                    Ok(Greeting::Refused(refused)) => {
-                        if !is_older(&refused.version) {
-                            return Err(if refused.protocol > PROTOCOL_VERSION {
-                                ClientError::DaemonNewer {
-                                    version: refused.version,
-                                    protocol: refused.protocol,
-                                }
-                            } else {
-                                ClientError::Refused(refused.reason)
-                            });
-                        }
-                        // It cannot read our Shutdown; a signal needs no protocol.
-                        tracing::info!(
-                            "stopping memgraphd {} (pid {})",
-                            refused.version,
-                            refused.pid
-                        );
-                        // Once per daemon: it answers until it has exited,
-                        // and a pid signalled twice might be reused by then.
-                        if terminated != Some(refused.pid) {
-                            spawn::terminate(refused.pid);
-                            terminated = Some(refused.pid);
-                            deadline = Instant::now() + START_WAIT;
-                        }
-                    }
-                    Err(e) => tracing::debug!("handshake: {e}"),
-                }
-            }
-            if !self.config.spawn {
-                return Err(ClientError::NotRunning {
-                    db: paths.db.clone(),
-                });
-            }
-            // Start a daemon unless one is starting: the lock is taken first
-            // thing, so a held lock means a daemon is on its way.
-            let starting = spawned.is_some_and(|at| at.elapsed() < Duration::from_secs(1));
-            if !starting && !InstanceLock::is_held(&paths.lock) {
-                exited = Some(
-                    spawn::start_daemon(paths, &self.config.serve_args)
-                        .map_err(ClientError::Spawn)?,
-                );
-                spawned = Some(Instant::now());
-            }
-            // A daemon that exits with an error while no other holds the
-            // lock failed to start (a bad path, a database from a newer
-            // build): say so now rather than after the whole wait.
-            let failed = exited.as_ref().and_then(spawn::Spawned::exit);
-            if let Some(status) = failed.filter(|s| !s.success()) {
-                if !InstanceLock::is_held(&paths.lock) {
-                    return Err(ClientError::StartFailed {
-                        status: status.to_string(),
-                        log: paths.log.clone(),
-                    });
-                }
-            }
-            if Instant::now() >= deadline {
-                return Err(ClientError::StartTimeout {
-                    log: paths.log.clone(),
-                });
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_millis(100));
-        }
-    }
-
     async fn handshake(&self, stream: Stream) -> Result<Greeting, ProtoError> {
         let (mut reader, mut writer) = tokio::io::split(stream);
         let hello = ClientFrame::Hello(Hello {
@@ -272,7 +196,7 @@ impl Client {
                 )))
             }
         };
-        let pending: Pending = Arc::default();
+        let pending: Waiters = Arc::default();
         let open = Arc::new(AtomicBool::new(true));
         tokio::spawn(read_answers(
             reader,
@@ -301,7 +225,7 @@ struct Lost;
 /// that hands each answer to the request waiting for it.
 struct Conn {
     writer: tokio::sync::Mutex<WriteHalf<Stream>>,
-    pending: Pending,
+    pending: Waiters,
     open: Arc<AtomicBool>,
     welcome: Welcome,
 }
@@ -333,7 +257,7 @@ impl Conn {
 
 async fn read_answers<R: tokio::io::AsyncRead + Unpin>(
     mut reader: R,
-    pending: Pending,
+    pending: Waiters,
     open: Arc<AtomicBool>,
     events: broadcast::Sender<()>,
 ) {
