@@ -14,7 +14,8 @@
 //! # Code map
 //! [`cli`] → [`shim`] and [`admin`] → [`client`] → [`protocol`] → [`daemon`]
 //! → [`store`] → [`model`], each knowing only the layers after it; [`limits`],
-//! [`config`] and [`transfer`] serve them.
+//! [`config`], [`instance`] (one daemon per database: lock, socket, spawning;
+//! shared by the daemon and its clients) and [`transfer`] serve them.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod instance;
 pub mod limits;
 pub mod model;
 pub mod protocol;
