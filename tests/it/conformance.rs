@@ -1,6 +1,6 @@
 //! Replays the recorded session with the official memory server through the
 //! real `memgraphd mcp` and compares every answer with the recording, except
-//! the intended differences of TOOLS.md, whose expected answers are written
+//! the intended differences of docs/TOOLS.md, whose expected answers are written
 //! out here instead.
 
 use serde_json::{json, Value};
@@ -9,7 +9,7 @@ use crate::support::{Shim, TestEnv};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/conformance/official-server-memory-2026.8.31.jsonl"
+    "/tests/fixtures/official-server-memory-2026.8.31.jsonl"
 );
 
 struct Exchange {
@@ -64,7 +64,7 @@ fn error_result(message: &str) -> Value {
 const ALICE_ALL: &[&str] = &["Works at Acme Corp", "likes programming", "has a dog"];
 const ALICE_AFTER: &[&str] = &["Works at Acme Corp", "likes programming"];
 
-/// What memgraphd answers where TOOLS.md says it differs on purpose.
+/// What memgraphd answers where docs/TOOLS.md says it differs on purpose.
 /// `None`: the recorded answer stands.
 fn intended(label: &str) -> Option<Value> {
     let updated = json!({"method": "notifications/resources/updated", "params": {"uri": "memory://knowledge-graph"}, "jsonrpc": "2.0"});
