@@ -7,9 +7,9 @@
 //! it, answers unparsable input with a JSON-RPC parse error (-32700) and a
 //! well-formed message of the wrong shape with an invalid-request error
 //! (-32600), and keeps serving in every case. Every refusal carries the
-//! request's id whenever the line shows one ([`lenient::find_id`]), and lone
+//! request's id whenever the line shows one (`lenient::find_id`), and lone
 //! UTF-16 surrogate escapes, which JavaScript clients emit and serde_json
-//! refuses, are read as U+FFFD ([`lenient::repair_surrogates`]).
+//! refuses, are read as U+FFFD (`lenient::repair_surrogates`).
 //!
 //! Requests for methods the server does not implement are answered here,
 //! `-32601 Method not found`, before rmcp sees them: rmcp knows methods of
