@@ -125,7 +125,7 @@ fn canonical_file(path: &Path) -> Result<PathBuf, ConfigError> {
             path: path.to_owned(),
         });
     };
-    std::fs::create_dir_all(dir).map_err(|source| ConfigError::CreateDir {
+    crate::privacy::create_dir_all(dir).map_err(|source| ConfigError::CreateDir {
         path: dir.to_owned(),
         source,
     })?;

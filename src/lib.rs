@@ -14,7 +14,7 @@
 //! # Code map
 //! [`cli`] → [`shim`] and [`admin`] → [`client`] → [`protocol`] → [`daemon`]
 //! → [`store`] → [`model`], each knowing only the layers after it; [`limits`],
-//! [`config`] and [`transfer`] serve them.
+//! [`config`], [`privacy`] and [`transfer`] serve them.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
@@ -31,6 +31,7 @@ pub mod config;
 pub mod daemon;
 pub mod limits;
 pub mod model;
+pub mod privacy;
 pub mod protocol;
 pub mod shim;
 pub mod store;

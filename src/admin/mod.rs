@@ -76,7 +76,7 @@ pub async fn backup(paths: &Paths, target: &Path) -> Result<u64, AdminError> {
         return Err(AdminError::Exists { path: target });
     }
     if let Some(dir) = target.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| AdminError::Write {
+        crate::privacy::create_dir_all(dir).map_err(|source| AdminError::Write {
             path: dir.to_owned(),
             source,
         })?;

@@ -62,6 +62,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("creating {path}")]
+    CreateFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("sqlite")]
     Sqlite(#[from] rusqlite::Error),
     /// A recorded reply could not be decoded; the record is from another build.
@@ -78,7 +84,7 @@ impl StoreError {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
             ),
-            StoreError::CreateDir { source, .. } => {
+            StoreError::CreateDir { source, .. } | StoreError::CreateFile { source, .. } => {
                 source.kind() == std::io::ErrorKind::PermissionDenied
             }
             _ => false,
@@ -111,13 +117,25 @@ pub struct Store {
 
 impl Store {
     /// Opens the database at `path`, creating it and its missing parent
-    /// directories, and migrates it to the current schema.
+    /// directories (private to their owner, see [`crate::privacy`]), and
+    /// migrates it to the current schema.
     pub fn open(path: &Path, durability: Durability) -> Result<Store, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+            crate::privacy::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
                 path: parent.to_owned(),
                 source,
             })?;
+        }
+        // SQLite would create the file with mode 0644 whatever the umask; an
+        // empty file of ours is a new database to it, and its -wal and -shm
+        // take this file's mode.
+        if !path.exists() {
+            match create_private(path) {
+                // Another process created it meanwhile: it is a database now.
+                Err(StoreError::CreateFile { source, .. })
+                    if source.kind() == std::io::ErrorKind::AlreadyExists => {}
+                other => other?,
+            }
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -285,7 +303,13 @@ impl Store {
             path: target.to_owned(),
             reason: "the backup path is not valid UTF-8".into(),
         })?;
-        self.conn.execute("VACUUM INTO ?1", [target_text])?;
+        // VACUUM INTO fills an empty file as it finds it, so the copy is
+        // private from its first byte.
+        create_private(target)?;
+        if let Err(e) = self.conn.execute("VACUUM INTO ?1", [target_text]) {
+            let _ = std::fs::remove_file(target);
+            return Err(e.into());
+        }
         let copy = Connection::open_with_flags(target, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let problems = integrity_problems(&copy)?;
         if !problems.is_empty() {
@@ -444,6 +468,20 @@ pub fn now_millis() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// Creates `path` as a new, empty file only its owner may use; fails if
+/// anything exists there.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    crate::privacy::file_options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map(drop)
+        .map_err(|source| StoreError::CreateFile {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StoreError> {
