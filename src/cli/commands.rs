@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{CliError, Command, Exit};
-use crate::admin::{self, doctor, transfer};
+use crate::admin::{self, doctor, transfer, AdminError};
 use crate::client::{ClientConfig, ClientError};
 use crate::config::Paths;
 use crate::daemon::{self, DaemonConfig};
@@ -50,7 +50,7 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
                     println!("{}", admin::format_status(&status, &paths));
                     Exit::Success
                 }
-                Err(ClientError::NotRunning { .. }) => {
+                Err(AdminError::Client(ClientError::NotRunning { .. })) => {
                     println!("memgraphd is not running for {}", paths.db.display());
                     println!("socket: {}", paths.socket.display());
                     println!("log:    {}", paths.log.display());
@@ -66,7 +66,7 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
         }
         Command::Stop => match admin::stop(&paths, STOP_WAIT).await {
             Ok(pid) => println!("stopped memgraphd (pid {pid})"),
-            Err(ClientError::NotRunning { .. }) => {
+            Err(AdminError::Client(ClientError::NotRunning { .. })) => {
                 println!("memgraphd is not running for {}", paths.db.display());
             }
             Err(e) => return Err(CliError::Stop(e)),

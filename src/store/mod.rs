@@ -1,5 +1,5 @@
-//! The SQLite graph store: opening the file, the schema, and the nine graph
-//! operations.
+//! The SQLite graph store: opening the file, the schema, the nine graph
+//! operations and the import merge, backups and upkeep.
 //!
 //! # Invariants
 //! - Only this module names `rusqlite`; only the writer thread holds a
@@ -50,6 +50,10 @@ pub enum StoreError {
     /// The database can only be read; the reason says why.
     #[error("the database is read-only: {0}")]
     ReadOnly(String),
+    /// A write was passed to [`Store::read`], which runs outside any
+    /// transaction; writes go through a [`Batch`].
+    #[error("{tool} is a write; run it in a batch")]
+    WriteOutsideBatch { tool: &'static str },
     /// A newer memgraphd wrote this file. Refuse it, and never delete it.
     #[error("database schema v{found} is newer than this build supports (v{supported}); upgrade memgraphd")]
     SchemaTooNew { found: u32, supported: u32 },
@@ -68,11 +72,25 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// `VACUUM INTO` takes the target as SQL text.
+    #[error("the backup path {path} is not valid UTF-8")]
+    BackupPathNotUtf8 { path: PathBuf },
+    /// The copy a backup wrote does not pass `integrity_check`.
+    #[error("the backup {path} failed integrity_check: {}", problems.join("; "))]
+    BackupDamaged {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
     #[error("sqlite")]
     Sqlite(#[from] rusqlite::Error),
-    /// A recorded reply could not be decoded; the record is from another build.
-    #[error("decoding a recorded reply")]
-    Record(String),
+    /// The answer to a write could not be encoded for the record of
+    /// applied requests.
+    #[error("encoding the reply to record it: {0}")]
+    RecordEncode(String),
+    /// A recorded reply could not be decoded: the record is from another
+    /// build, or damaged.
+    #[error("decoding a recorded reply: {0}")]
+    RecordDecode(String),
 }
 
 impl StoreError {
@@ -263,10 +281,9 @@ impl Store {
     /// can write outside a transaction.
     pub fn read(&self, op: &GraphOp) -> Result<Outcome, StoreError> {
         if op.is_write() {
-            return Err(StoreError::ReadOnly(format!(
-                "{} is a write; run it in a batch",
-                op.tool_name()
-            )));
+            return Err(StoreError::WriteOutsideBatch {
+                tool: op.tool_name(),
+            });
         }
         crate::limits::check(op)?;
         read::run(&self.conn, op)
@@ -299,10 +316,11 @@ impl Store {
     /// Writes a consistent, compacted copy of the database to `target`
     /// (which must not exist) and checks the copy; returns its size.
     pub fn backup_to(&self, target: &Path) -> Result<u64, StoreError> {
-        let target_text = target.to_str().ok_or_else(|| StoreError::NotOurs {
-            path: target.to_owned(),
-            reason: "the backup path is not valid UTF-8".into(),
-        })?;
+        let target_text = target
+            .to_str()
+            .ok_or_else(|| StoreError::BackupPathNotUtf8 {
+                path: target.to_owned(),
+            })?;
         // VACUUM INTO fills an empty file as it finds it, so the copy is
         // private from its first byte.
         create_private(target)?;
@@ -313,9 +331,9 @@ impl Store {
         let copy = Connection::open_with_flags(target, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let problems = integrity_problems(&copy)?;
         if !problems.is_empty() {
-            return Err(StoreError::NotOurs {
+            return Err(StoreError::BackupDamaged {
                 path: target.to_owned(),
-                reason: format!("the copy failed integrity_check: {}", problems.join("; ")),
+                problems,
             });
         }
         Ok(std::fs::metadata(target).map(|m| m.len()).unwrap_or(0))
@@ -414,7 +432,7 @@ impl Batch<'_> {
         let now = now_millis();
         let outcome = write::run(&savepoint, op, now)?;
         let reply = bincode::serde::encode_to_vec(&outcome, bincode::config::standard())
-            .map_err(|e| StoreError::Record(e.to_string()))?;
+            .map_err(|e| StoreError::RecordEncode(e.to_string()))?;
         savepoint
             .prepare_cached(
                 "INSERT INTO applied_requests (request_id, reply, applied_at) VALUES (?1, ?2, ?3)",
@@ -434,7 +452,7 @@ impl Batch<'_> {
             .map(|bytes| {
                 bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
                     .map(|(outcome, _)| outcome)
-                    .map_err(|e| StoreError::Record(e.to_string()))
+                    .map_err(|e| StoreError::RecordDecode(e.to_string()))
             })
             .transpose()
     }
@@ -516,5 +534,7 @@ fn not_ours(path: &Option<PathBuf>, e: rusqlite::Error) -> StoreError {
     }
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;
