@@ -12,8 +12,10 @@
 //! MCP contract.
 //!
 //! # Code map
-//! [`cli`] → [`shim`] and [`admin`] → [`client`] → [`protocol`] → [`daemon`]
-//! → [`store`] → [`model`], each knowing only the layers after it; [`limits`],
+//! A tool call travels [`cli`] → [`shim`] → [`client`] → [`protocol`] →
+//! [`daemon`] → [`store`]. Each module uses only those after it, except that
+//! the daemon speaks the protocol too; [`admin`] is the other user of the
+//! client. [`model`] is the vocabulary of them all, and [`limits`],
 //! [`config`], [`privacy`] and [`transfer`] serve them.
 //!
 //! # Invariants
