@@ -60,6 +60,12 @@ pub enum StoreError {
     /// The file is not a database this build can use.
     #[error("{path} is not a memgraphd database: {reason}")]
     NotOurs { path: PathBuf, reason: String },
+    /// SQLite kept another journal mode, e.g. where the file system offers
+    /// no shared memory for a WAL; memgraphd needs WAL.
+    #[error(
+        "{path} cannot be switched to WAL mode (it stays in {mode:?} mode), which memgraphd needs"
+    )]
+    NoWal { path: PathBuf, mode: String },
     #[error("creating directory {path}")]
     CreateDir {
         path: PathBuf,
@@ -239,9 +245,9 @@ impl Store {
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if path.is_some() && !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::NotOurs {
+            return Err(StoreError::NoWal {
                 path: path.unwrap_or_default(),
-                reason: format!("journal mode stays {mode:?}, not WAL"),
+                mode,
             });
         }
         let synchronous = match durability {
