@@ -12,10 +12,13 @@
 //! MCP contract.
 //!
 //! # Code map
-//! [`cli`] → [`shim`] and [`admin`] → [`client`] → [`protocol`] → [`daemon`]
-//! → [`store`] → [`model`], each knowing only the layers after it; [`limits`],
-//! [`config`], [`instance`] (one daemon per database: lock, socket, spawning;
-//! shared by the daemon and its clients) and [`transfer`] serve them.
+//! A tool call travels [`cli`] → [`shim`] → [`client`] → [`protocol`] →
+//! [`daemon`] → [`store`]. Each module uses only those after it, except that
+//! the daemon speaks the protocol too; [`admin`] is the other user of the
+//! client. [`model`] is the vocabulary of them all, and [`limits`],
+//! [`config`], [`instance`] (one daemon per database: the lock, the socket,
+//! spawning; shared by the daemon and its clients), [`privacy`] and
+//! [`transfer`] serve them.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
@@ -33,6 +36,7 @@ pub mod daemon;
 pub mod instance;
 pub mod limits;
 pub mod model;
+pub mod privacy;
 pub mod protocol;
 pub mod shim;
 pub mod store;

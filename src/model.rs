@@ -1,5 +1,5 @@
-//! The vocabulary of the knowledge graph: entities, relations, the nine graph
-//! operations and what each of them answers.
+//! The vocabulary of the knowledge graph: entities, relations, the graph
+//! operations (the nine tools' and `import`'s) and what each of them answers.
 //!
 //! These types are what the store executes and what crosses the shim↔daemon
 //! socket (they derive serde for bincode). They are *not* the MCP contract:

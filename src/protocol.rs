@@ -7,8 +7,10 @@
 //! limit, see `DECODE_LIMIT`). A frame whose body is over [`MAX_FRAME`] is
 //! refused on both sides, before it is allocated on the reading side, and
 //! the caller drops the connection. Outside this module code sees only
-//! [`encode`], [`decode`], the frame readers and writers, and [`ProtoError`];
-//! nothing else names bincode.
+//! [`encode`], [`decode`], the frame readers and writers, and [`ProtoError`].
+//! The one other place that names bincode is the store, which keeps the
+//! answer to each write (an [`Outcome`]) in the record of applied requests
+//! in the same encoding, without a frame.
 //!
 //! A shim sends [`ClientFrame`]s and the daemon answers with [`ServerFrame`]s:
 //! first `Hello` → `Welcome` or `Refused`, then any number of

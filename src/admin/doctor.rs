@@ -1,6 +1,7 @@
 //! `memgraphd doctor`: checks the installation and says, line by line, what
-//! is fine and what to do about what is not. It never starts a daemon and
-//! never writes to the database.
+//! is fine and what to do about what is not. It never starts a daemon, never
+//! writes to the database, and never changes a file's permissions: it says
+//! which command would.
 
 use std::path::Path;
 
@@ -160,6 +161,12 @@ pub async fn run(paths: &Paths) -> Vec<Finding> {
         ),
     }
     socket_permissions(paths, &mut add);
+    let exposed = crate::privacy::exposed(paths);
+    if !exposed.is_empty() {
+        add(Verdict::Fail, "files", crate::privacy::notice(&exposed));
+    } else if db_exists {
+        add(Verdict::Ok, "files", "private to their owner".into());
+    }
     findings
 }
 

@@ -246,7 +246,7 @@ pub fn write_atomically(target: &Path, text: &str) -> Result<(), AdminError> {
     let mut temp = target.as_os_str().to_owned();
     temp.push(format!(".tmp{}", std::process::id()));
     let temp = PathBuf::from(temp);
-    let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, target));
+    let written = write_private(&temp, text).and_then(|()| std::fs::rename(&temp, target));
     written.map_err(|source| {
         let _ = std::fs::remove_file(&temp);
         AdminError::Write {
@@ -254,4 +254,15 @@ pub fn write_atomically(target: &Path, text: &str) -> Result<(), AdminError> {
             source,
         }
     })
+}
+
+/// Writes `text` to a new file at `path` that only its owner may read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = crate::privacy::file_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?;
+    file.write_all(text.as_bytes())
 }

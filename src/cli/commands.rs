@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{CliError, Command, Exit};
-use crate::admin::{self, doctor, transfer};
+use crate::admin::{self, doctor, transfer, AdminError};
 use crate::client::{ClientConfig, ClientError};
 use crate::config::Paths;
 use crate::daemon::{self, DaemonConfig};
@@ -44,19 +44,29 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
                 Ok(()) => {}
             }
         }
-        Command::Status => match admin::status(&paths).await {
-            Ok(status) => println!("{}", admin::format_status(&status, &paths)),
-            Err(ClientError::NotRunning { .. }) => {
-                println!("memgraphd is not running for {}", paths.db.display());
-                println!("socket: {}", paths.socket.display());
-                println!("log:    {}", paths.log.display());
-                return Ok(Exit::NotRunning);
+        Command::Status => {
+            let exit = match admin::status(&paths).await {
+                Ok(status) => {
+                    println!("{}", admin::format_status(&status, &paths));
+                    Exit::Success
+                }
+                Err(AdminError::Client(ClientError::NotRunning { .. })) => {
+                    println!("memgraphd is not running for {}", paths.db.display());
+                    println!("socket: {}", paths.socket.display());
+                    println!("log:    {}", paths.log.display());
+                    Exit::NotRunning
+                }
+                Err(e) => return Err(CliError::Status(e)),
+            };
+            let exposed = crate::privacy::exposed(&paths);
+            if !exposed.is_empty() {
+                println!("warning: {}", crate::privacy::notice(&exposed));
             }
-            Err(e) => return Err(CliError::Status(e)),
-        },
+            return Ok(exit);
+        }
         Command::Stop => match admin::stop(&paths, STOP_WAIT).await {
             Ok(pid) => println!("stopped memgraphd (pid {pid})"),
-            Err(ClientError::NotRunning { .. }) => {
+            Err(AdminError::Client(ClientError::NotRunning { .. })) => {
                 println!("memgraphd is not running for {}", paths.db.display());
             }
             Err(e) => return Err(CliError::Stop(e)),

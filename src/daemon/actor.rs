@@ -59,7 +59,8 @@ pub enum DbError {
     Gone(#[from] DbGone),
 }
 
-type Reply<T> = oneshot::Sender<Result<T, OpError>>;
+/// Where the actor sends the answer to one job.
+type AnswerTo<T> = oneshot::Sender<Result<T, OpError>>;
 
 enum Job {
     Graph {
@@ -67,17 +68,17 @@ enum Job {
         /// Set for writes that may be retried; applied at most once.
         request_id: Option<u128>,
         origin: u64,
-        reply: Reply<Outcome>,
+        reply: AnswerTo<Outcome>,
     },
     Counts {
-        reply: Reply<Counts>,
+        reply: AnswerTo<Counts>,
     },
     Backup {
         target: std::path::PathBuf,
-        reply: Reply<u64>,
+        reply: AnswerTo<u64>,
     },
     Check {
-        reply: Reply<Vec<String>>,
+        reply: AnswerTo<Vec<String>>,
     },
     Upkeep,
 }
@@ -181,7 +182,7 @@ impl DbHandle {
 
     async fn ask<T>(
         &self,
-        job: impl FnOnce(Reply<T>) -> Job,
+        job: impl FnOnce(AnswerTo<T>) -> Job,
     ) -> Result<Result<T, OpError>, DbGone> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(job(reply)).await.map_err(|_| DbGone)?;
@@ -197,11 +198,11 @@ struct Actor {
 }
 
 /// A write waiting for its batch to commit.
-struct Pending {
+struct QueuedWrite {
     op: GraphOp,
     request_id: Option<u128>,
     origin: u64,
-    reply: Reply<Outcome>,
+    reply: AnswerTo<Outcome>,
 }
 
 impl Actor {
@@ -223,7 +224,7 @@ impl Actor {
                         request_id,
                         origin,
                         reply,
-                    } if op.is_write() => writes.push(Pending {
+                    } if op.is_write() => writes.push(QueuedWrite {
                         op,
                         request_id,
                         origin,
@@ -281,7 +282,7 @@ impl Actor {
     }
 
     /// Runs the writes in one transaction, then answers them all.
-    fn commit(&mut self, writes: Vec<Pending>) {
+    fn commit(&mut self, writes: Vec<QueuedWrite>) {
         if writes.is_empty() {
             return;
         }

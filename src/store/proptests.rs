@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use super::super::{Store, StoreError};
+use super::{Store, StoreError};
 use crate::model::{
     AddedObservations, CreatedEntities, Deleted, Entity, Graph, GraphOp, MissingObservation,
     ObservationAdd, ObservationDelete, Outcome, Relation,

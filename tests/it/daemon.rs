@@ -3,6 +3,7 @@
 //! session exit, and protocol refusal.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -136,6 +137,10 @@ fn mixed_concurrent_workload_ends_in_the_predicted_graph() {
     );
 }
 
+/// How long the write storm may take to reach each of its marks.
+#[cfg(unix)]
+const STORM_LIMIT: Duration = Duration::from_secs(30);
+
 #[test]
 #[cfg(unix)]
 fn kill_9_during_a_write_storm_loses_and_doubles_nothing() {
@@ -143,16 +148,21 @@ fn kill_9_during_a_write_storm_loses_and_doubles_nothing() {
     let mut probe = env.shim();
     probe.call_ok("read_graph", json!({}));
     let first_daemon = env.daemon_pid().expect("a daemon runs");
+    // Acknowledged writes of all writers, so the kill lands mid-storm and the
+    // storm goes on until writes are acknowledged by the next daemon.
+    let acks = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
     let acked: Vec<Vec<String>> = std::thread::scope(|s| {
         let writers: Vec<_> = (0..4)
             .map(|i| {
-                let env = &env;
+                let (env, acks, stop) = (&env, &acks, &stop);
                 s.spawn(move || {
                     let mut shim = env.shim();
                     let mut acked = Vec::new();
+                    // A bound in case the test fails before it says stop.
                     let started = Instant::now();
                     let mut j = 0;
-                    while started.elapsed() < Duration::from_millis(1500) {
+                    while !stop.load(Ordering::Relaxed) && started.elapsed() < STORM_LIMIT {
                         let name = format!("k{i}-{j}");
                         j += 1;
                         let result =
@@ -165,14 +175,21 @@ fn kill_9_during_a_write_storm_loses_and_doubles_nothing() {
                         assert_eq!(names(created), vec![name.clone()], "{result:#}");
                         assert!(created.get("skipped").is_none(), "{result:#}");
                         acked.push(name);
+                        acks.fetch_add(1, Ordering::Relaxed);
                     }
                     acked
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(400));
+        let storm = || acks.load(Ordering::Relaxed);
+        wait_until("writes before the kill", STORM_LIMIT, || storm() >= 20);
         // SAFETY: kill has no memory preconditions.
         unsafe { libc::kill(first_daemon as i32, libc::SIGKILL) };
+        let at_kill = storm();
+        wait_until("writes after the kill", STORM_LIMIT, || {
+            storm() >= at_kill + 20
+        });
+        stop.store(true, Ordering::Relaxed);
         writers
             .into_iter()
             .map(|h| h.join().expect("writer"))

@@ -8,4 +8,6 @@ mod daemon;
 mod faults;
 #[cfg(unix)]
 mod hostile;
+#[cfg(unix)]
+mod privacy;
 mod support;
