@@ -231,6 +231,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(ClientError::NotRunning { .. }) => {
                     println!("memgraphd is not running for {}", paths.db.display());
                     println!("socket: {}", paths.socket.display());
+                    if let Some(note) = paths.socket_fallback_note() {
+                        println!("warning: {note}");
+                    }
                     println!("log:    {}", paths.log.display());
                     return Ok(ExitCode::from(3));
                 }

@@ -249,6 +249,7 @@ impl Client {
     /// needed.
     pub(super) async fn establish(&self) -> Result<Arc<Conn>, ClientError> {
         let paths = &self.config.paths;
+        socket::check_path(paths)?;
         let mut attempt = Attempt::new(self.config.spawn, Instant::now());
         let mut spawned: Option<Spawned> = None;
         let mut pause = Duration::from_millis(5);

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 
-use crate::config::Paths;
+use crate::config::{Paths, SocketOrigin};
 
 /// A daemon this process started. A reaper thread waits for it, so that it
 /// never lingers as a zombie while this process lives, and keeps its exit
@@ -36,12 +36,14 @@ impl Spawned {
 /// with `serve_args` (durability, idle timeout) passed on.
 pub fn start_daemon(paths: &Paths, serve_args: &[String]) -> std::io::Result<Spawned> {
     let mut cmd = Command::new(current_exe()?);
-    cmd.arg("serve")
-        .arg("--db")
-        .arg(&paths.db)
-        .arg("--socket")
-        .arg(&paths.socket)
-        .arg("--log")
+    cmd.arg("serve").arg("--db").arg(&paths.db);
+    // A derived socket path is derived again by the daemon, from the same
+    // environment by the same rule, so that it checks (and creates) the
+    // fallback directory itself when that is where the socket goes.
+    if paths.socket_origin == SocketOrigin::Given {
+        cmd.arg("--socket").arg(&paths.socket);
+    }
+    cmd.arg("--log")
         .arg(&paths.log)
         .args(serve_args)
         .stdin(Stdio::null())
