@@ -139,7 +139,12 @@ pub async fn run(paths: &Paths) -> Vec<Finding> {
                 paths.log.display()
             ),
         ),
-        Err(ClientError::NotRunning { .. }) => startup_checks(paths, db_exists, &mut add).await,
+        // Nothing runs: see whether a daemon could start. A socket that
+        // cannot even be connected to is a start-up problem too, and the
+        // checks say what to do about it.
+        Err(ClientError::NotRunning { .. } | ClientError::Unreachable { .. }) if !locked => {
+            startup_checks(paths, db_exists, &mut add).await
+        }
         Err(e) => add(
             Verdict::Fail,
             "daemon",

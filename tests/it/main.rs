@@ -8,4 +8,6 @@ mod daemon;
 mod faults;
 #[cfg(unix)]
 mod hostile;
+#[cfg(target_os = "linux")]
+mod startup;
 mod support;
