@@ -16,15 +16,10 @@ use crate::config::{Paths, SocketOrigin};
 /// status for [`Spawned::exit`].
 #[derive(Debug)]
 pub struct Spawned {
-    pid: u32,
     exit: Arc<Mutex<Option<ExitStatus>>>,
 }
 
 impl Spawned {
-    pub fn pid(&self) -> u32 {
-        self.pid
-    }
-
     /// How the daemon ended, once it has. A daemon that found another one
     /// holding the lock exits at once, successfully.
     pub fn exit(&self) -> Option<ExitStatus> {
@@ -64,8 +59,7 @@ pub fn start_daemon(paths: &Paths, serve_args: &[String]) -> std::io::Result<Spa
         }
     }
     let mut child = cmd.spawn()?;
-    let pid = child.id();
-    tracing::info!(pid, "started the daemon");
+    tracing::info!(pid = child.id(), "started the daemon");
     let exit: Arc<Mutex<Option<ExitStatus>>> = Arc::default();
     let slot = exit.clone();
     std::thread::Builder::new()
@@ -75,7 +69,7 @@ pub fn start_daemon(paths: &Paths, serve_args: &[String]) -> std::io::Result<Spa
                 *slot = Some(status);
             }
         })?;
-    Ok(Spawned { pid, exit })
+    Ok(Spawned { exit })
 }
 
 /// This binary. On Linux a binary replaced on disk (an upgrade) shows as
