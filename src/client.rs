@@ -71,6 +71,8 @@ pub enum ClientError {
     Op(#[from] OpError),
     #[error("daemon protocol")]
     Proto(#[from] ProtoError),
+    #[error(transparent)]
+    SocketPath(#[from] crate::instance::socket::SocketPathError),
 }
 
 /// How to reach (and whether to start) the daemon.

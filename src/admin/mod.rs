@@ -124,6 +124,9 @@ pub fn format_status(status: &DaemonStatus, paths: &Paths) -> String {
         mib(status.wal_bytes)
     );
     let _ = writeln!(out, "socket:       {}", status.socket_path);
+    if let Some(note) = paths.socket_fallback_note() {
+        let _ = writeln!(out, "warning:      {note}");
+    }
     let _ = writeln!(out, "lock:         {}", paths.lock.display());
     let _ = writeln!(out, "log:          {}", paths.log.display());
     let _ = writeln!(out, "entities:     {}", status.entities);

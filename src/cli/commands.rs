@@ -53,6 +53,9 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
                 Err(AdminError::Client(ClientError::NotRunning { .. })) => {
                     println!("memgraphd is not running for {}", paths.db.display());
                     println!("socket: {}", paths.socket.display());
+                    if let Some(note) = paths.socket_fallback_note() {
+                        println!("warning: {note}");
+                    }
                     println!("log:    {}", paths.log.display());
                     Exit::NotRunning
                 }

@@ -249,6 +249,7 @@ impl Client {
     /// needed.
     pub(super) async fn establish(&self) -> Result<Arc<Conn>, ClientError> {
         let paths = &self.config.paths;
+        socket::check_path(paths)?;
         let mut attempt = Attempt::new(self.config.spawn, Instant::now());
         let mut spawned: Option<Spawned> = None;
         let mut pause = Duration::from_millis(5);
@@ -259,12 +260,7 @@ impl Client {
             match (step, conn) {
                 (Step::Use, Some(conn)) => return Ok(conn),
                 (Step::AskToStop { pid }, Some(conn)) => {
-                    tracing::info!(
-                        "replacing memgraphd {} (pid {pid}) with {}",
-                        conn.welcome.version,
-                        env!("CARGO_PKG_VERSION")
-                    );
-                    let _ = tokio::time::timeout(HELLO_WAIT, conn.request(0, Op::Shutdown)).await;
+                    ask_to_stop(&conn).await;
                     attempt.asked_to_stop = Some(pid);
                     attempt.deadline = Instant::now() + START_WAIT;
                 }
@@ -275,10 +271,8 @@ impl Client {
                     attempt.deadline = Instant::now() + START_WAIT;
                 }
                 (Step::Spawn, _) => {
-                    spawned = Some(
-                        spawn::start_daemon(paths, &self.config.serve_args)
-                            .map_err(ClientError::Spawn)?,
-                    );
+                    let started = spawn::start_daemon(paths, &self.config.serve_args);
+                    spawned = Some(started.map_err(ClientError::Spawn)?);
                     attempt.spawned = Some(Instant::now());
                 }
                 (Step::Fail(failure), _) => return Err(failure.into_error(paths)),
@@ -346,6 +340,18 @@ impl Client {
             }
         }
     }
+}
+
+/// Asks an older daemon of our protocol to stop; it finishes what it is
+/// doing, and its answer (or none) is not waited on for long.
+async fn ask_to_stop(conn: &Conn) {
+    tracing::info!(
+        "replacing memgraphd {} (pid {}) with {}",
+        conn.welcome.version,
+        conn.welcome.pid,
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = tokio::time::timeout(HELLO_WAIT, conn.request(0, Op::Shutdown)).await;
 }
 
 /// Sorts a failed connect into what waiting can and cannot fix.

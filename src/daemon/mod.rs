@@ -53,6 +53,8 @@ pub enum DaemonError {
         #[source]
         source: StoreError,
     },
+    #[error(transparent)]
+    SocketPath(#[from] crate::instance::socket::SocketPathError),
     #[error("binding the socket {path}")]
     Bind {
         path: PathBuf,
@@ -94,6 +96,7 @@ const UPKEEP_AFTER: Duration = Duration::from_secs(5);
 pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
     let paths = config.paths;
     let lock = InstanceLock::acquire(&paths.lock)?;
+    socket::prepare_path(&paths)?;
     let store_path = paths.db.clone();
     let durability = config.durability;
     let store = tokio::task::spawn_blocking(move || open_store(&store_path, durability))

@@ -9,22 +9,17 @@ use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 
-use crate::config::Paths;
+use crate::config::{Paths, SocketOrigin};
 
 /// A daemon this process started. A reaper thread waits for it, so that it
 /// never lingers as a zombie while this process lives, and keeps its exit
 /// status for [`Spawned::exit`].
 #[derive(Debug)]
 pub struct Spawned {
-    pid: u32,
     exit: Arc<Mutex<Option<ExitStatus>>>,
 }
 
 impl Spawned {
-    pub fn pid(&self) -> u32 {
-        self.pid
-    }
-
     /// How the daemon ended, once it has. A daemon that found another one
     /// holding the lock exits at once, successfully.
     pub fn exit(&self) -> Option<ExitStatus> {
@@ -36,12 +31,14 @@ impl Spawned {
 /// with `serve_args` (durability, idle timeout) passed on.
 pub fn start_daemon(paths: &Paths, serve_args: &[String]) -> std::io::Result<Spawned> {
     let mut cmd = Command::new(current_exe()?);
-    cmd.arg("serve")
-        .arg("--db")
-        .arg(&paths.db)
-        .arg("--socket")
-        .arg(&paths.socket)
-        .arg("--log")
+    cmd.arg("serve").arg("--db").arg(&paths.db);
+    // A derived socket path is derived again by the daemon, from the same
+    // environment by the same rule, so that it checks (and creates) the
+    // fallback directory itself when that is where the socket goes.
+    if paths.socket_origin == SocketOrigin::Given {
+        cmd.arg("--socket").arg(&paths.socket);
+    }
+    cmd.arg("--log")
         .arg(&paths.log)
         .args(serve_args)
         .stdin(Stdio::null())
@@ -62,8 +59,7 @@ pub fn start_daemon(paths: &Paths, serve_args: &[String]) -> std::io::Result<Spa
         }
     }
     let mut child = cmd.spawn()?;
-    let pid = child.id();
-    tracing::info!(pid, "started the daemon");
+    tracing::info!(pid = child.id(), "started the daemon");
     let exit: Arc<Mutex<Option<ExitStatus>>> = Arc::default();
     let slot = exit.clone();
     std::thread::Builder::new()
@@ -73,7 +69,7 @@ pub fn start_daemon(paths: &Paths, serve_args: &[String]) -> std::io::Result<Spa
                 *slot = Some(status);
             }
         })?;
-    Ok(Spawned { pid, exit })
+    Ok(Spawned { exit })
 }
 
 /// This binary. On Linux a binary replaced on disk (an upgrade) shows as

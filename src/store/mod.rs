@@ -16,6 +16,7 @@
 //! after a crash but may lose the last commits on power loss.
 
 pub mod legacy;
+mod preflight;
 mod read;
 mod schema;
 mod write;
@@ -26,6 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::model::{GraphOp, Outcome};
+pub use preflight::{preflight, Preflight, PreflightError};
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -10,4 +10,6 @@ mod faults;
 mod hostile;
 #[cfg(unix)]
 mod privacy;
+#[cfg(target_os = "linux")]
+mod startup;
 mod support;
