@@ -18,7 +18,7 @@
 //! - [`shim`]: the MCP face: transport, tool definitions, validation,
 //!   rendering, resources, notifications.
 //! - [`admin`]: status, stop, import, export, backup, doctor.
-//! - [`transfer`]: the official server's JSONL format, both ways.
+//! - [`jsonl`]: the official server's `memory.jsonl` format, both ways.
 //! - [`config`]: where the database, socket, lock and log live.
 //!
 //! # Invariants
@@ -34,12 +34,12 @@ pub mod admin;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod jsonl;
 pub mod limits;
 pub mod model;
 pub mod protocol;
 pub mod shim;
 pub mod store;
-pub mod transfer;
 
 /// Formats an error with its chain of causes, `outer: inner: innermost`, for
 /// logs and for messages that cross the socket as text.

@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 
 use super::{client_with, AdminError};
 use crate::config::Paths;
+use crate::jsonl::{self, ParsedFile};
 use crate::limits::MAX_ITEMS;
 use crate::model::{Entity, GraphOp, ImportReport, Outcome, Relation};
 use crate::protocol::{Op, Reply};
 use crate::store::legacy;
-use crate::transfer::{self, ParsedFile};
 
 /// Rough size of one import batch on the wire, well under the frame limit.
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
@@ -105,8 +105,8 @@ fn read(file: &Path) -> Result<(Source, ParsedFile), AdminError> {
         path: file.to_owned(),
         source,
     })?;
-    if !transfer::is_sqlite(&bytes) {
-        return Ok((Source::Jsonl, transfer::parse_jsonl(&bytes)));
+    if !jsonl::is_sqlite(&bytes) {
+        return Ok((Source::Jsonl, jsonl::parse_jsonl(&bytes)));
     }
     let graph = legacy::read_pepk(file).map_err(|source| AdminError::Store {
         path: file.to_owned(),
@@ -118,7 +118,7 @@ fn read(file: &Path) -> Result<(Source, ParsedFile), AdminError> {
             reason: "an SQLite database, but not one of @pepk/mcp-memory-sqlite (tables entities, observations, relations)".into(),
         });
     };
-    Ok((Source::PepkSqlite, transfer::check_graph(graph)))
+    Ok((Source::PepkSqlite, jsonl::check_graph(graph)))
 }
 
 /// Splits items into batches under both the item and the byte limit.
@@ -230,7 +230,7 @@ pub async fn export(paths: &Paths) -> Result<String, AdminError> {
         request_id: None,
     };
     match client_with(paths, "export", true).request(op).await? {
-        Reply::Graph(Outcome::Graph(graph)) => Ok(transfer::to_jsonl(&graph)),
+        Reply::Graph(Outcome::Graph(graph)) => Ok(jsonl::to_jsonl(&graph)),
         _ => Err(AdminError::Reply),
     }
 }
