@@ -176,6 +176,37 @@ pub struct ImportReport {
     pub dangling: Vec<Relation>,
 }
 
+/// Where a paged export stands: the last entity and relation ids sent. A
+/// fresh export starts at [`ExportCursor::START`]; entities come first, in
+/// id order, then relations, so the pages read in order are the graph in
+/// the order `read_graph` gives it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportCursor {
+    pub entities_after: i64,
+    pub relations_after: i64,
+}
+
+impl ExportCursor {
+    pub const START: ExportCursor = ExportCursor {
+        entities_after: 0,
+        relations_after: 0,
+    };
+}
+
+/// One page of a paged export, read from a snapshot of the graph.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportPage {
+    /// The snapshot the page was read from; later pages name it.
+    pub snapshot: u64,
+    pub entities: Vec<Entity>,
+    pub relations: Vec<Relation>,
+    /// Where the next page starts; `None` after the last page.
+    pub next: Option<ExportCursor>,
+    /// The whole snapshot's entity and relation counts, for progress.
+    pub total_entities: u64,
+    pub total_relations: u64,
+}
+
 /// The answer to a [`GraphOp`], variant for variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {

@@ -18,7 +18,10 @@
 pub mod legacy;
 mod read;
 mod schema;
+mod snapshot;
 mod write;
+
+pub use snapshot::Snapshot;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -64,6 +67,9 @@ pub enum StoreError {
     },
     #[error("sqlite")]
     Sqlite(#[from] rusqlite::Error),
+    /// A snapshot needs a database file; an in-memory store has none.
+    #[error("an in-memory database cannot be read from a snapshot")]
+    InMemory,
     /// A recorded reply could not be decoded; the record is from another build.
     #[error("decoding a recorded reply")]
     Record(String),
