@@ -221,7 +221,7 @@ pub enum Outcome {
 }
 
 /// Why an operation failed, in a form that crosses the socket. Every variant
-/// means the operation changed nothing.
+/// but `Unanswerable` means the operation changed nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum OpError {
     /// The call named an unknown entity; the message is the official one.
@@ -233,4 +233,8 @@ pub enum OpError {
     /// The store failed (disk full, read-only file, …); nothing was written.
     #[error("storage failure, nothing was written: {0}")]
     Storage(String),
+    /// The operation ran, but its result cannot be sent (it is over the
+    /// limit of one reply); the message names the limit.
+    #[error("{0}")]
+    Unanswerable(String),
 }
