@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use memgraphd::admin::progress::Progress;
 use memgraphd::admin::{doctor, transfer};
 use memgraphd::client::{ClientConfig, ClientError};
 use memgraphd::config::Paths;
@@ -249,21 +250,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import { file, dry_run } => {
             init_logging(None, LevelFilter::WARN);
+            let mut progress = Progress::stderr();
             let summary = runtime
-                .block_on(transfer::import(&paths, &file, dry_run))
+                .block_on(transfer::import(&paths, &file, dry_run, &mut progress))
                 .with_context(|| format!("importing {}", file.display()))?;
             println!("{}", transfer::format_import(&summary, &file));
         }
         Command::Export { file } => {
             init_logging(None, LevelFilter::WARN);
-            let text = runtime
-                .block_on(transfer::export(&paths))
+            let mut progress = Progress::stderr();
+            runtime
+                .block_on(transfer::export(&paths, file.as_deref(), &mut progress))
                 .context("exporting")?;
-            match file {
-                Some(file) => transfer::write_atomically(&file, &text)
-                    .with_context(|| format!("exporting to {}", file.display()))?,
-                None => write_stdout(&text)?,
-            }
         }
         Command::Backup { file } => {
             init_logging(None, LevelFilter::WARN);
@@ -286,16 +284,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes to stdout; a closed pipe (`memgraphd export | head`) is not an error.
-fn write_stdout(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("writing to stdout"),
-    }
 }
 
 /// Logs go to the log file for the daemon, to stderr otherwise (never to

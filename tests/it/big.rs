@@ -1,12 +1,13 @@
 //! Results of any size are answered (issue 9): replies over one frame
-//! travel in parts through the real daemon and shim, and a reply over the
-//! bound of one reply is an error naming the bound.
+//! travel in parts through the real daemon and shim, a reply over the bound
+//! of one reply is an error naming the bound, and a big memory exports and
+//! imports back byte for byte.
 //!
 //! `MEMGRAPHD_MAX_RESULT_CHARS=0` turns off the size guard on what a model
 //! reads, which would otherwise cut these results short: here the point is
 //! that the transport never loses an answer, whatever the guard says.
 
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use serde_json::{json, Value};
@@ -119,4 +120,95 @@ fn issue_9_a_reply_over_the_shims_bound_is_an_error_naming_it() {
     );
     let found = shim.call_ok("open_nodes", json!({"names": ["e00001"]}));
     assert_eq!(found["entities"][0]["name"], json!("e00001"));
+}
+
+/// A memory file of about `bytes` bytes in the official format, as
+/// `export` writes it: 1,000-character observations, 50 to an entity, and
+/// a chain of relations.
+fn memory_file(bytes: usize) -> String {
+    let per_entity = 50 * 1_000;
+    let count = bytes / per_entity + 1;
+    let mut out = String::with_capacity(bytes + bytes / 10);
+    for i in 0..count {
+        let observations: Vec<String> = (0..50)
+            .map(|j| {
+                format!("{i}-{j} ✓ \"quoted\" ")
+                    .repeat(1_000 / 10)
+                    .chars()
+                    .take(1_000)
+                    .collect()
+            })
+            .collect();
+        out.push_str(
+            &json!({"type": "entity", "name": format!("n{i}"), "entityType": "note", "observations": observations})
+                .to_string(),
+        );
+        out.push('\n');
+    }
+    for i in 1..count {
+        out.push_str(
+            &json!({"type": "relation", "from": format!("n{}", i - 1), "to": format!("n{i}"), "relationType": "next"})
+                .to_string(),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+fn run_ok(mut cmd: Command) -> std::process::Output {
+    let out = cmd.output().expect("running memgraphd");
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn issue_9_a_50_mb_memory_exports_and_imports_back_byte_for_byte() {
+    let source = TestEnv::new();
+    let original = memory_file(50_000_000);
+    assert!(original.len() >= 50_000_000, "{}", original.len());
+    let dir = source.db_path().parent().expect("a dir").to_owned();
+    let input = dir.join("input.jsonl");
+    std::fs::write(&input, &original).expect("writing the memory file");
+    let out = run_ok(source.memgraphd(&["import", input.to_str().expect("utf-8")]));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("imported:"), "{summary}");
+    // stderr is not a terminal here: no progress line.
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+
+    let exported = dir.join("exported.jsonl");
+    let out = run_ok(source.memgraphd(&["export", exported.to_str().expect("utf-8")]));
+    assert_eq!(out.stdout, b"", "nothing on stdout when writing a file");
+    assert_eq!(out.stderr, b"", "no progress when stderr is not a terminal");
+    let first = std::fs::read_to_string(&exported).expect("the export");
+    assert!(
+        first == original,
+        "the export differs from what was imported"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&exported)
+            .expect("stat")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("list")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    let target = TestEnv::new();
+    run_ok(target.memgraphd(&["import", exported.to_str().expect("utf-8")]));
+    let second = run_ok(target.memgraphd(&["export"])).stdout;
+    assert!(
+        second == first.as_bytes(),
+        "the re-import exports differently"
+    );
 }
