@@ -13,6 +13,10 @@
 //!   new one. Reads are harmless to repeat; writes carry a request id that
 //!   the daemon records with the write, so a repeated write is answered from
 //!   the record instead of applied twice.
+//! - **Large replies.** A reply too large for one frame arrives in parts
+//!   and is put back together by the reader, up to the bound of one reply
+//!   ([`crate::config::max_reply_bytes`]); a reply announced over it is
+//!   answered at once with [`ClientError::ReplyTooLarge`].
 
 mod startup;
 
@@ -28,8 +32,8 @@ use tokio::sync::{broadcast, oneshot};
 use crate::config::Paths;
 use crate::model::OpError;
 use crate::protocol::{
-    self, ClientFrame, Event, Hello, Op, ProtoError, Refused, Reply, Request, ServerFrame, Welcome,
-    PROTOCOL_VERSION,
+    self, Assembled, ClientFrame, Event, Hello, Op, ProtoError, Reassembly, Refused, Reply,
+    Request, Response, ServerFrame, Welcome, PROTOCOL_VERSION,
 };
 
 /// How long a client waits for a daemon it started (or replaced) to answer.
@@ -38,8 +42,11 @@ pub const START_WAIT: Duration = Duration::from_secs(5);
 const RETRY_WINDOW: Duration = Duration::from_secs(10);
 
 type Stream = interprocess::local_socket::tokio::Stream;
+/// What a request hears back: the daemon's answer, or why none can be had
+/// on this connection although it is still open.
+type Answer = Result<Reply, ClientError>;
 /// The requests of one connection waiting for their answers, by id.
-type Waiters = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Reply, OpError>>>>>;
+type Waiters = Arc<Mutex<HashMap<u64, oneshot::Sender<Answer>>>>;
 
 /// Why a request got no answer from the daemon.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +76,11 @@ pub enum ClientError {
     Disconnected,
     #[error(transparent)]
     Op(#[from] OpError),
+    /// The daemon announced a reply larger than this client accepts.
+    #[error(
+        "the reply to request {id} is {total} bytes, over the limit of {limit} bytes for one reply"
+    )]
+    ReplyTooLarge { id: u64, total: u64, limit: usize },
     #[error("daemon protocol")]
     Proto(#[from] ProtoError),
     #[error(transparent)]
@@ -119,7 +131,7 @@ impl Client {
                 .request(self.next_id.fetch_add(1, Ordering::Relaxed), op.clone())
                 .await
             {
-                Ok(result) => return result.map_err(ClientError::Op),
+                Ok(answer) => return answer,
                 Err(Lost) => {
                     self.forget(&conn).await;
                     if !retry || Instant::now() >= deadline {
@@ -237,7 +249,7 @@ impl Conn {
         self.open.load(Ordering::Relaxed)
     }
 
-    async fn request(&self, id: u64, op: Op) -> Result<Result<Reply, OpError>, Lost> {
+    async fn request(&self, id: u64, op: Op) -> Result<Answer, Lost> {
         let (tx, rx) = oneshot::channel();
         if let Ok(mut pending) = self.pending.lock() {
             pending.insert(id, tx);
@@ -263,14 +275,32 @@ async fn read_answers<R: tokio::io::AsyncRead + Unpin>(
     open: Arc<AtomicBool>,
     events: broadcast::Sender<()>,
 ) {
+    let mut parts = Reassembly::new(crate::config::max_reply_bytes());
+    let answer = |id: u64, answer: Answer| {
+        let waiter = pending.lock().ok().and_then(|mut p| p.remove(&id));
+        if let Some(waiter) = waiter {
+            let _ = waiter.send(answer);
+        }
+    };
+    let respond = |response: Response| {
+        answer(response.id, response.result.map_err(ClientError::Op));
+    };
     loop {
         match protocol::read_msg::<ServerFrame, _>(&mut reader).await {
-            Ok(Some(ServerFrame::Response(response))) => {
-                let waiter = pending.lock().ok().and_then(|mut p| p.remove(&response.id));
-                if let Some(waiter) = waiter {
-                    let _ = waiter.send(response.result);
+            Ok(Some(ServerFrame::Response(response))) => respond(response),
+            Ok(Some(ServerFrame::ResponsePart(part))) => match parts.push(part) {
+                Ok(Assembled::Pending) => {}
+                Ok(Assembled::Done(response)) => respond(response),
+                // The caller hears now; the rest of the parts are skipped.
+                Ok(Assembled::TooLarge { id, total, limit }) => {
+                    tracing::warn!("reply {id} of {total} bytes is over the limit of {limit}");
+                    answer(id, Err(ClientError::ReplyTooLarge { id, total, limit }));
                 }
-            }
+                Err(e) => {
+                    tracing::warn!("reading a reply in parts: {e}");
+                    break;
+                }
+            },
             Ok(Some(ServerFrame::Event(Event::GraphChanged))) => {
                 let _ = events.send(());
             }

@@ -189,6 +189,22 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// The most bytes one reply of the daemon may total, over all its frames:
+/// [`crate::protocol::MAX_REPLY`], unless `MEMGRAPHD_MAX_REPLY_BYTES` sets a
+/// lower bound. That variable exists for tests, which need a reply over the
+/// bound without building a memory of a gigabyte; it can only lower the
+/// bound, never raise it. Read once per process.
+pub fn max_reply_bytes() -> usize {
+    static BOUND: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BOUND.get_or_init(|| {
+        let max = crate::protocol::MAX_REPLY;
+        std::env::var("MEMGRAPHD_MAX_REPLY_BYTES")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .map_or(max, |bound| bound.min(max))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

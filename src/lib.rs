@@ -18,7 +18,7 @@
 //! client. [`model`] is the vocabulary of them all, and [`limits`],
 //! [`config`], [`instance`] (one daemon per database: the lock, the socket,
 //! spawning; shared by the daemon and its clients), [`privacy`] and
-//! [`transfer`] serve them.
+//! [`jsonl`] serve them.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
@@ -34,13 +34,13 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod instance;
+pub mod jsonl;
 pub mod limits;
 pub mod model;
 pub mod privacy;
 pub mod protocol;
 pub mod shim;
 pub mod store;
-pub mod transfer;
 
 /// Formats an error with its chain of causes, `outer: inner: innermost`, for
 /// logs and for messages that cross the socket as text.

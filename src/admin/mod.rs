@@ -4,6 +4,7 @@
 //! ([`doctor`]), which also looks at the files when no daemon runs.
 
 pub mod doctor;
+pub mod progress;
 pub mod transfer;
 
 use std::fmt::Write as _;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::{CliError, Command, Exit};
+use crate::admin::progress::Progress;
 use crate::admin::{self, doctor, transfer, AdminError};
 use crate::client::{ClientConfig, ClientError};
 use crate::config::Paths;
@@ -74,20 +75,18 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
             }
             Err(e) => return Err(CliError::Stop(e)),
         },
-        Command::Import { file, dry_run } => match transfer::import(&paths, &file, dry_run).await {
-            Ok(summary) => println!("{}", transfer::format_import(&summary, &file)),
-            Err(source) => return Err(CliError::Import { file, source }),
-        },
-        Command::Export { file } => {
-            let text = transfer::export(&paths).await.map_err(CliError::Export)?;
-            match file {
-                Some(file) => {
-                    if let Err(source) = transfer::write_atomically(&file, &text) {
-                        return Err(CliError::ExportTo { file, source });
-                    }
-                }
-                None => write_stdout(&text)?,
+        Command::Import { file, dry_run } => {
+            let mut progress = Progress::stderr();
+            match transfer::import(&paths, &file, dry_run, &mut progress).await {
+                Ok(summary) => println!("{}", transfer::format_import(&summary, &file)),
+                Err(source) => return Err(CliError::Import { file, source }),
             }
+        }
+        Command::Export { file } => {
+            let mut progress = Progress::stderr();
+            transfer::export(&paths, file.as_deref(), &mut progress)
+                .await
+                .map_err(CliError::Export)?;
         }
         Command::Backup { file } => match admin::backup(&paths, &file).await {
             Ok(bytes) => println!(
@@ -106,15 +105,4 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
         }
     }
     Ok(Exit::Success)
-}
-
-/// Writes to stdout; a closed pipe (`memgraphd export | head`) is not an
-/// error, as for any Unix filter.
-fn write_stdout(text: &str) -> Result<(), CliError> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(CliError::Stdout),
-    }
 }

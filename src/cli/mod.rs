@@ -224,14 +224,6 @@ pub enum CliError {
     },
     #[error("exporting")]
     Export(#[source] AdminError),
-    #[error("exporting to {}", file.display())]
-    ExportTo {
-        file: PathBuf,
-        #[source]
-        source: AdminError,
-    },
-    #[error("writing to stdout")]
-    Stdout(#[source] std::io::Error),
     #[error("backing up to {}", file.display())]
     Backup {
         file: PathBuf,

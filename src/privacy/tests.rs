@@ -19,6 +19,7 @@ fn paths_in(dir: &Path) -> Paths {
     Paths {
         db: dir.join("memory.db"),
         socket: dir.join("d.sock"),
+        socket_origin: crate::config::SocketOrigin::Given,
         lock: dir.join("memory.db.lock"),
         log: dir.join("memgraphd.log"),
     }

@@ -116,6 +116,9 @@ impl MemoryServer {
             Err(CallError::Op(OpError::Storage(reason))) => error_result(format!(
                 "The memory store failed and nothing was written: {reason}"
             )),
+            Err(CallError::Op(OpError::Unanswerable(reason))) => {
+                error_result(format!("The result could not be sent: {reason}"))
+            }
             Err(CallError::Unavailable {
                 reason,
                 may_have_written,

@@ -19,7 +19,10 @@ pub mod legacy;
 mod preflight;
 mod read;
 mod schema;
+mod snapshot;
 mod write;
+
+pub use snapshot::Snapshot;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -99,6 +102,9 @@ pub enum StoreError {
     /// build, or damaged.
     #[error("decoding a recorded reply: {0}")]
     RecordDecode(String),
+    /// A snapshot needs a database file; an in-memory store has none.
+    #[error("an in-memory database cannot be read from a snapshot")]
+    InMemory,
 }
 
 impl StoreError {

@@ -2,6 +2,7 @@
 //! an MCP client drives it, each test on its own temporary database.
 
 mod admin;
+mod big;
 mod conformance;
 mod daemon;
 #[cfg(unix)]
