@@ -87,3 +87,15 @@ fn malformed_durations_say_what_a_duration_looks_like() {
         assert!(err.contains(expected), "{text:?}: {err}");
     }
 }
+
+#[test]
+fn a_stop_that_times_out_says_so() {
+    let err = CliError::Stop(AdminError::StopTimeout {
+        pid: 42,
+        waited: Duration::from_secs(30),
+    });
+    assert_eq!(
+        crate::error_chain(&err),
+        "stopping the daemon: the daemon (pid 42) did not stop within 30s"
+    );
+}

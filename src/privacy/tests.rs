@@ -1,4 +1,4 @@
-//! Unit tests of the privacy helpers on temporary files. The umask is a
+//! Unit tests of the privacy functions on temporary files. The umask is a
 //! process-wide setting, so tests here never change it: the end-to-end test
 //! `privacy::every_file_is_private_after_a_session_a_backup_and_an_export`
 //! runs the binary under an explicit umask instead.
