@@ -398,11 +398,10 @@ fn doctor_fails_loudly_on_a_database_it_cannot_open_and_changes_nothing() {
         "{report}"
     );
     assert_eq!(std::fs::read(&db).expect("read"), before);
-    // `run` is this test's socket directory, which binding the socket makes.
     assert_eq!(
         files_beside(&db),
-        vec!["memory.db", "memory.db.lock", "run"],
-        "no -wal, -shm or trial copy left"
+        vec!["memory.db", "memory.db.lock"],
+        "no -wal, -shm, trial copy or socket directory left"
     );
     assert_eq!(env.daemon_processes(), Vec::<u32>::new());
 }
@@ -420,6 +419,14 @@ fn doctor_leaves_no_daemon_and_no_socket_behind_and_clears_a_stale_one() {
         !memgraphd::instance::lock::InstanceLock::is_held(&lock)
     });
     assert!(env.socket_path().exists(), "a stale socket is left");
+
+    // A first look, before any daemon ran: nothing is left, not even the
+    // socket's directory that binding made.
+    let fresh = TestEnv::new();
+    let out = fresh.memgraphd(&["doctor"]).output().expect("doctor");
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert_eq!(files_beside(&fresh.db_path()), vec!["memory.db.lock"]);
+    assert_eq!(fresh.daemon_processes(), Vec::<u32>::new());
 
     let out = env.memgraphd(&["doctor"]).output().expect("doctor");
     let report = text(&out.stdout);
