@@ -14,7 +14,7 @@ use super::client;
 use crate::client::ClientError;
 use crate::config::Paths;
 use crate::instance::lock::{InstanceLock, LockError};
-use crate::instance::socket;
+use crate::instance::{address, socket};
 use crate::protocol::{Op, Reply};
 use crate::store::Preflight;
 
@@ -161,7 +161,7 @@ pub async fn run(paths: &Paths) -> Vec<Finding> {
 
 /// The socket path in use, and whether it can work; false if it cannot.
 fn socket_path(paths: &Paths, add: &mut impl FnMut(Verdict, &'static str, String)) -> bool {
-    if let Err(e) = socket::check_path(paths) {
+    if let Err(e) = address::check_path(paths) {
         add(Verdict::Fail, "socket path", crate::error_chain(&e));
         return false;
     }
@@ -323,7 +323,7 @@ fn try_bind(paths: &Paths) -> Result<(), String> {
 }
 
 fn bind_and_close(paths: &Paths) -> Result<(), String> {
-    socket::prepare_path(paths).map_err(|e| crate::error_chain(&e))?;
+    address::prepare_path(paths).map_err(|e| crate::error_chain(&e))?;
     let listener = socket::bind(&paths.socket)
         .map_err(|e| format!("cannot bind {}: {e}", paths.socket.display()))?;
     drop(listener);

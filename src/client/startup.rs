@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use super::{is_older, Client, ClientError, Conn, Greeting, START_WAIT};
 use crate::config::Paths;
 use crate::instance::lock::InstanceLock;
-use crate::instance::socket;
 use crate::instance::spawn::{self, Spawned};
+use crate::instance::{address, socket};
 use crate::protocol::{Op, PROTOCOL_VERSION};
 
 /// How long one connect and greeting may take: a daemon answers a hello at
@@ -249,7 +249,7 @@ impl Client {
     /// needed.
     pub(super) async fn establish(&self) -> Result<Arc<Conn>, ClientError> {
         let paths = &self.config.paths;
-        socket::check_path(paths)?;
+        address::check_path(paths)?;
         let mut attempt = Attempt::new(self.config.spawn, Instant::now());
         let mut spawned: Option<Spawned> = None;
         let mut pause = Duration::from_millis(5);

@@ -29,7 +29,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Paths;
 use crate::instance::lock::{InstanceLock, LockError};
-use crate::instance::socket;
+use crate::instance::{address, socket};
 use crate::store::{Durability, Store, StoreError};
 use actor::DbHandle;
 
@@ -54,7 +54,7 @@ pub enum DaemonError {
         source: StoreError,
     },
     #[error(transparent)]
-    SocketPath(#[from] crate::instance::socket::SocketPathError),
+    SocketPath(#[from] crate::instance::address::SocketPathError),
     #[error("binding the socket {path}")]
     Bind {
         path: PathBuf,
@@ -96,7 +96,7 @@ const UPKEEP_AFTER: Duration = Duration::from_secs(5);
 pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
     let paths = config.paths;
     let lock = InstanceLock::acquire(&paths.lock)?;
-    socket::prepare_path(&paths)?;
+    address::prepare_path(&paths)?;
     let store_path = paths.db.clone();
     let durability = config.durability;
     let store = tokio::task::spawn_blocking(move || open_store(&store_path, durability))
