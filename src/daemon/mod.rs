@@ -1,8 +1,10 @@
 //! The daemon (`memgraphd serve`): the one process that owns a database.
 //!
-//! Start-up order: take the instance lock ([`crate::instance::lock`]), open
-//! the store and start the writer actor ([`actor`]), bind the socket
-//! ([`crate::instance::socket`]), accept.
+//! Start-up order: take the instance lock ([`crate::instance::lock`]),
+//! check the socket's address and make its fallback directory
+//! ([`crate::instance::address`]), open the store and start the writer actor
+//! ([`actor`]), bind the socket ([`crate::instance::socket`]), accept.
+//! `memgraphd doctor` runs the same steps short of serving.
 //! Each connection runs as its own task (`connection`) that only talks to
 //! the actor through a [`DbHandle`]. When writes stop for a few seconds the
 //! actor does upkeep: a bounded merge of the search index, pruning old
