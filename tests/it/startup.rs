@@ -450,3 +450,53 @@ fn doctor_leaves_no_daemon_and_no_socket_behind_and_clears_a_stale_one() {
     let graph = shim.call_ok("open_nodes", json!({"names": ["kept"]}));
     assert_eq!(names(&graph), vec!["kept"]);
 }
+
+/// A daemon of another user at our socket path is never talked to, nor
+/// replaced: the first tool call and `status` say whose it is.
+#[test]
+fn a_daemon_of_another_user_is_refused_by_the_client_as_root() {
+    use std::os::unix::process::CommandExt;
+    if uid() != 0 {
+        eprintln!("SKIPPED a_daemon_of_another_user_is_refused_by_the_client_as_root: running a daemon as another user needs root");
+        return;
+    }
+    let env = TestEnv::new();
+    let home = env.db_path().parent().expect("home").to_owned();
+    std::os::unix::fs::chown(&home, Some(65534), Some(65534)).expect("chown to nobody");
+    let mut serve = env.memgraphd(&["serve"]);
+    serve.stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: setgid/setuid only change this child's credentials.
+    unsafe {
+        serve.pre_exec(|| {
+            if libc::setgid(65534) != 0 || libc::setuid(65534) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut other = serve.spawn().expect("a daemon as nobody");
+    wait_until(
+        "the other user's daemon to listen",
+        Duration::from_secs(10),
+        || env.socket_path().exists(),
+    );
+
+    let mut shim = env.shim();
+    let result = shim.call("read_graph", json!({}));
+    assert_eq!(result["isError"], json!(true), "{result:#}");
+    let message = result["content"][0]["text"].as_str().expect("text");
+    assert!(message.contains("process of user 65534"), "{message}");
+    let status = env.memgraphd(&["status"]).output().expect("status");
+    assert!(!status.status.success());
+    assert!(
+        text(&status.stderr).contains("process of user 65534"),
+        "{}",
+        text(&status.stderr)
+    );
+    assert!(
+        other.try_wait().expect("polling").is_none(),
+        "the other user's daemon was left alone"
+    );
+    let _ = other.kill();
+    let _ = other.wait();
+}
