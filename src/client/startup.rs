@@ -231,11 +231,12 @@ pub(super) fn next_step(probe: &Probe, attempt: &Attempt, now: Instant) -> Step 
             if out_of_time {
                 return Step::Fail(Failure::StartTimeout);
             }
-            let ours_on_its_way = probe.spawned_exit.is_none()
-                && attempt
-                    .spawned
-                    .is_some_and(|at| now.saturating_duration_since(at) < SPAWN_GRACE);
-            if probe.locked || ours_on_its_way {
+            // Even one that already exited (it found the lock taken) counts:
+            // spawning again at once, each time round, would be a storm.
+            let spawned_lately = attempt
+                .spawned
+                .is_some_and(|at| now.saturating_duration_since(at) < SPAWN_GRACE);
+            if probe.locked || spawned_lately {
                 Step::Wait
             } else {
                 Step::Spawn
