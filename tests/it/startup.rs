@@ -171,6 +171,18 @@ fn works_end_to_end_at_the_fallback(derived: &Derived) {
     wait_until("the fallback socket to go", Duration::from_secs(5), || {
         !socket.exists()
     });
+    // Not running, status still says where the socket would be, and why.
+    let status = derived.run(&["status"]);
+    let report = text(&status.stdout);
+    assert_eq!(status.status.code(), Some(3), "{report}");
+    assert!(
+        report.contains(&format!("socket: {}\n", socket.display())),
+        "{report}"
+    );
+    assert!(
+        report.contains("warning: the usual socket path"),
+        "{report}"
+    );
 }
 
 /// Issue 9: a long `XDG_RUNTIME_DIR` gave a socket path the daemon could
