@@ -84,7 +84,7 @@ pub enum ClientError {
     #[error("daemon protocol")]
     Proto(#[from] ProtoError),
     #[error(transparent)]
-    SocketPath(#[from] crate::instance::socket::SocketPathError),
+    SocketPath(#[from] crate::instance::address::SocketPathError),
 }
 
 /// How to reach (and whether to start) the daemon.

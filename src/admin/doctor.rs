@@ -15,7 +15,7 @@ use super::client;
 use crate::client::ClientError;
 use crate::config::Paths;
 use crate::instance::lock::{InstanceLock, LockError};
-use crate::instance::socket;
+use crate::instance::{address, socket};
 use crate::protocol::{Op, Reply};
 use crate::store::Preflight;
 
@@ -168,7 +168,7 @@ pub async fn run(paths: &Paths) -> Vec<Finding> {
 
 /// The socket path in use, and whether it can work; false if it cannot.
 fn socket_path(paths: &Paths, add: &mut impl FnMut(Verdict, &'static str, String)) -> bool {
-    if let Err(e) = socket::check_path(paths) {
+    if let Err(e) = address::check_path(paths) {
         add(Verdict::Fail, "socket path", crate::error_chain(&e));
         return false;
     }
@@ -312,8 +312,25 @@ fn not_startable() -> String {
 
 /// Binds the socket as the daemon does and closes it again. The caller
 /// holds the lock, which is what lets it replace a stale socket file.
+/// Directories made on the way are removed again (if still empty), so the
+/// check leaves the disk as it found it.
 fn try_bind(paths: &Paths) -> Result<(), String> {
-    socket::prepare_path(paths).map_err(|e| crate::error_chain(&e))?;
+    let made: Vec<&Path> = paths
+        .socket
+        .ancestors()
+        .skip(1)
+        .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+        .collect();
+    let bound = bind_and_close(paths);
+    for dir in made {
+        // Deepest first; one that is not empty is in use, and stays.
+        let _ = std::fs::remove_dir(dir);
+    }
+    bound
+}
+
+fn bind_and_close(paths: &Paths) -> Result<(), String> {
+    address::prepare_path(paths).map_err(|e| crate::error_chain(&e))?;
     let listener = socket::bind(&paths.socket)
         .map_err(|e| format!("cannot bind {}: {e}", paths.socket.display()))?;
     drop(listener);

@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use super::{is_older, Client, ClientError, Conn, Greeting, START_WAIT};
 use crate::config::Paths;
 use crate::instance::lock::InstanceLock;
-use crate::instance::socket;
 use crate::instance::spawn::{self, Spawned};
+use crate::instance::{address, socket};
 use crate::protocol::{Op, PROTOCOL_VERSION};
 
 /// How long one connect and greeting may take: a daemon answers a hello at
@@ -231,11 +231,12 @@ pub(super) fn next_step(probe: &Probe, attempt: &Attempt, now: Instant) -> Step 
             if out_of_time {
                 return Step::Fail(Failure::StartTimeout);
             }
-            let ours_on_its_way = probe.spawned_exit.is_none()
-                && attempt
-                    .spawned
-                    .is_some_and(|at| now.saturating_duration_since(at) < SPAWN_GRACE);
-            if probe.locked || ours_on_its_way {
+            // Even one that already exited (it found the lock taken) counts:
+            // spawning again at once, each time round, would be a storm.
+            let spawned_lately = attempt
+                .spawned
+                .is_some_and(|at| now.saturating_duration_since(at) < SPAWN_GRACE);
+            if probe.locked || spawned_lately {
                 Step::Wait
             } else {
                 Step::Spawn
@@ -249,7 +250,7 @@ impl Client {
     /// needed.
     pub(super) async fn establish(&self) -> Result<Arc<Conn>, ClientError> {
         let paths = &self.config.paths;
-        socket::check_path(paths)?;
+        address::check_path(paths)?;
         let mut attempt = Attempt::new(self.config.spawn, Instant::now());
         let mut spawned: Option<Spawned> = None;
         let mut pause = Duration::from_millis(5);

@@ -171,6 +171,18 @@ fn works_end_to_end_at_the_fallback(derived: &Derived) {
     wait_until("the fallback socket to go", Duration::from_secs(5), || {
         !socket.exists()
     });
+    // Not running, status still says where the socket would be, and why.
+    let status = derived.run(&["status"]);
+    let report = text(&status.stdout);
+    assert_eq!(status.status.code(), Some(3), "{report}");
+    assert!(
+        report.contains(&format!("socket: {}\n", socket.display())),
+        "{report}"
+    );
+    assert!(
+        report.contains("warning: the usual socket path"),
+        "{report}"
+    );
 }
 
 /// Issue 9: a long `XDG_RUNTIME_DIR` gave a socket path the daemon could
@@ -398,11 +410,10 @@ fn doctor_fails_loudly_on_a_database_it_cannot_open_and_changes_nothing() {
         "{report}"
     );
     assert_eq!(std::fs::read(&db).expect("read"), before);
-    // `run` is this test's socket directory, which binding the socket makes.
     assert_eq!(
         files_beside(&db),
-        vec!["memory.db", "memory.db.lock", "run"],
-        "no -wal, -shm or trial copy left"
+        vec!["memory.db", "memory.db.lock"],
+        "no -wal, -shm, trial copy or socket directory left"
     );
     assert_eq!(env.daemon_processes(), Vec::<u32>::new());
 }
@@ -420,6 +431,14 @@ fn doctor_leaves_no_daemon_and_no_socket_behind_and_clears_a_stale_one() {
         !memgraphd::instance::lock::InstanceLock::is_held(&lock)
     });
     assert!(env.socket_path().exists(), "a stale socket is left");
+
+    // A first look, before any daemon ran: nothing is left, not even the
+    // socket's directory that binding made.
+    let fresh = TestEnv::new();
+    let out = fresh.memgraphd(&["doctor"]).output().expect("doctor");
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert_eq!(files_beside(&fresh.db_path()), vec!["memory.db.lock"]);
+    assert_eq!(fresh.daemon_processes(), Vec::<u32>::new());
 
     let out = env.memgraphd(&["doctor"]).output().expect("doctor");
     let report = text(&out.stdout);
@@ -442,4 +461,54 @@ fn doctor_leaves_no_daemon_and_no_socket_behind_and_clears_a_stale_one() {
     // And the session carries on with a new daemon.
     let graph = shim.call_ok("open_nodes", json!({"names": ["kept"]}));
     assert_eq!(names(&graph), vec!["kept"]);
+}
+
+/// A daemon of another user at our socket path is never talked to, nor
+/// replaced: the first tool call and `status` say whose it is.
+#[test]
+fn a_daemon_of_another_user_is_refused_by_the_client_as_root() {
+    use std::os::unix::process::CommandExt;
+    if uid() != 0 {
+        eprintln!("SKIPPED a_daemon_of_another_user_is_refused_by_the_client_as_root: running a daemon as another user needs root");
+        return;
+    }
+    let env = TestEnv::new();
+    let home = env.db_path().parent().expect("home").to_owned();
+    std::os::unix::fs::chown(&home, Some(65534), Some(65534)).expect("chown to nobody");
+    let mut serve = env.memgraphd(&["serve"]);
+    serve.stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: setgid/setuid only change this child's credentials.
+    unsafe {
+        serve.pre_exec(|| {
+            if libc::setgid(65534) != 0 || libc::setuid(65534) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut other = serve.spawn().expect("a daemon as nobody");
+    wait_until(
+        "the other user's daemon to listen",
+        Duration::from_secs(10),
+        || env.socket_path().exists(),
+    );
+
+    let mut shim = env.shim();
+    let result = shim.call("read_graph", json!({}));
+    assert_eq!(result["isError"], json!(true), "{result:#}");
+    let message = result["content"][0]["text"].as_str().expect("text");
+    assert!(message.contains("process of user 65534"), "{message}");
+    let status = env.memgraphd(&["status"]).output().expect("status");
+    assert!(!status.status.success());
+    assert!(
+        text(&status.stderr).contains("process of user 65534"),
+        "{}",
+        text(&status.stderr)
+    );
+    assert!(
+        other.try_wait().expect("polling").is_none(),
+        "the other user's daemon was left alone"
+    );
+    let _ = other.kill();
+    let _ = other.wait();
 }

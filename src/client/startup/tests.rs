@@ -90,7 +90,8 @@ fn every_state_has_its_step() {
         ("no daemon, admin command: not running", probe(Answer::NoSocket), &admin, early, Step::Fail(Failure::NotRunning)),
         ("no daemon, ours just spawned: wait for it", probe(Answer::NoSocket), &spawned, early, Step::Wait),
         ("no daemon, ours spawned a while ago and silent: spawn again", probe(Answer::NoSocket), &spawned, later, Step::Spawn),
-        ("no daemon, ours lost the race and exited: spawn again", exited(probe(Answer::NoSocket), true), &spawned, early, Step::Spawn),
+        ("no daemon, ours exited at once without error: no spawn storm", exited(probe(Answer::NoSocket), true), &spawned, early, Step::Wait),
+        ("no daemon, ours exited a while ago without error: spawn again", exited(probe(Answer::NoSocket), true), &spawned, later, Step::Spawn),
         ("no daemon, ours exited with an error: it failed to start", exited(probe(Answer::NoSocket), false), &spawned, early, Step::Fail(Failure::StartFailed { status: "exit status: 1".into() })),
         ("no daemon by the deadline: time out", probe(Answer::NoSocket), &spawned, too_late, Step::Fail(Failure::StartTimeout)),
 
