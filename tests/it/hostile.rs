@@ -377,8 +377,21 @@ mod properties {
                 }
             }
             // Whatever was created is readable, and the session still works.
-            let graph = shim.call("read_graph", json!({}));
-            prop_assert!(graph.get("structuredContent").is_some(), "{graph}");
+            // A hostile tool call goes to the daemon while a ping is answered
+            // by the shim at once, so the last hostile answers may still
+            // arrive before this one: they are skipped, by their id.
+            let last = json!("last-read");
+            shim.send(&json!({"jsonrpc": "2.0", "id": last, "method": "tools/call",
+                "params": {"name": "read_graph", "arguments": {}}}));
+            let graph = loop {
+                let message = shim
+                    .next_message(std::time::Duration::from_secs(10))
+                    .expect("the shim is alive");
+                if message["id"] == last {
+                    break message;
+                }
+            };
+            prop_assert!(graph["result"].get("structuredContent").is_some(), "{graph}");
         }
 
         /// Random bytes to the daemon's socket only ever drop that connection.
