@@ -1,13 +1,17 @@
 //! Where things live: the database, the daemon's socket, its lock and its
-//! log, resolved from flags, environment and per-OS defaults (DESIGN.md,
-//! "Places and names").
+//! log, resolved from flags, environment and per-OS defaults (README.md,
+//! "Configuration").
 //!
 //! `~` expands to the home directory, relative paths resolve against the
 //! current directory, and the database's directory is created, so that the
 //! same database always gets the same canonical path and therefore the same
 //! socket, whichever directory a session starts in.
 
+mod socket_path;
+
 use std::path::{Path, PathBuf};
+
+pub use socket_path::{socket_path_fits, SocketOrigin, SOCKET_PATH_MAX};
 
 /// Why the paths could not be worked out.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +41,8 @@ pub struct Paths {
     pub db: PathBuf,
     /// The daemon's local socket (a named pipe's name on Windows).
     pub socket: PathBuf,
+    /// Whether `socket` was given, derived, or is the short fallback.
+    pub socket_origin: SocketOrigin,
     /// `<db>.lock`: held by the one daemon of this database; never deleted.
     pub lock: PathBuf,
     /// The daemon's log file.
@@ -59,8 +65,8 @@ impl Paths {
             return Err(ConfigError::DbIsDir { path: db });
         }
         let db = canonical_file(&db)?;
-        let socket = match socket {
-            Some(p) => absolute(&expand_tilde(p)?)?,
+        let (socket, socket_origin) = match socket {
+            Some(p) => (absolute(&expand_tilde(p)?)?, SocketOrigin::Given),
             None => default_socket(&db)?,
         };
         let log = match log {
@@ -72,6 +78,7 @@ impl Paths {
         Ok(Paths {
             db,
             socket,
+            socket_origin,
             lock: PathBuf::from(lock),
             log,
         })
@@ -125,7 +132,7 @@ fn canonical_file(path: &Path) -> Result<PathBuf, ConfigError> {
             path: path.to_owned(),
         });
     };
-    std::fs::create_dir_all(dir).map_err(|source| ConfigError::CreateDir {
+    crate::privacy::create_dir_all(dir).map_err(|source| ConfigError::CreateDir {
         path: dir.to_owned(),
         source,
     })?;
@@ -137,15 +144,16 @@ fn canonical_file(path: &Path) -> Result<PathBuf, ConfigError> {
 }
 
 /// `$XDG_RUNTIME_DIR/memgraphd/<hash>.sock`, else a private directory beside
-/// the data; on Windows a pipe name. The hash of the canonical database path
-/// gives each database its own daemon.
-fn default_socket(db: &Path) -> Result<PathBuf, ConfigError> {
+/// the data, unless that is too long for a socket address
+/// ([`socket_path`] has the rule); on Windows a pipe name. The hash of the
+/// canonical database path gives each database its own daemon.
+fn default_socket(db: &Path) -> Result<(PathBuf, SocketOrigin), ConfigError> {
     let name = format!(
         "memgraphd-{:016x}.sock",
         fnv1a(db.as_os_str().as_encoded_bytes())
     );
     if cfg!(windows) {
-        return Ok(PathBuf::from(name));
+        return Ok((PathBuf::from(name), SocketOrigin::Derived));
     }
     let runtime = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
@@ -154,7 +162,23 @@ fn default_socket(db: &Path) -> Result<PathBuf, ConfigError> {
         Some(dir) => dir.join("memgraphd"),
         None => data_dir()?.join("memgraphd").join("run"),
     };
-    Ok(dir.join(name))
+    // `temp_dir` is `$TMPDIR`, else `/tmp`; `/tmp` stays as the last resort
+    // for a `$TMPDIR` that is itself too long.
+    let temp_roots = [std::env::temp_dir(), PathBuf::from("/tmp")];
+    Ok(socket_path::choose(&name, &dir, &temp_roots, uid()))
+}
+
+/// The effective user id, which names the fallback socket directory.
+fn uid() -> u32 {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() }
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
 }
 
 /// FNV-1a, 64 bits: stable across builds and Rust versions, unlike
@@ -162,6 +186,22 @@ fn default_socket(db: &Path) -> Result<PathBuf, ConfigError> {
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The most bytes one reply of the daemon may total, over all its frames:
+/// [`crate::protocol::MAX_REPLY`], unless `MEMGRAPHD_MAX_REPLY_BYTES` sets a
+/// lower bound. That variable exists for tests, which need a reply over the
+/// bound without building a memory of a gigabyte; it can only lower the
+/// bound, never raise it. Read once per process.
+pub fn max_reply_bytes() -> usize {
+    static BOUND: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BOUND.get_or_init(|| {
+        let max = crate::protocol::MAX_REPLY;
+        std::env::var("MEMGRAPHD_MAX_REPLY_BYTES")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .map_or(max, |bound| bound.min(max))
     })
 }
 
@@ -173,7 +213,7 @@ mod tests {
     fn fnv1a_is_stable() {
         // Pinned: changing it would make new builds miss running daemons.
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"memory.db"), fnv1a(b"memory.db"));
+        assert_eq!(fnv1a(b"memory.db"), 0x3a00_2b2e_4f3a_c68a);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 

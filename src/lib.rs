@@ -3,51 +3,50 @@
 //!
 //! An MCP client launches `memgraphd mcp` (the *shim*), which speaks MCP on
 //! stdio and forwards typed operations over a local socket to `memgraphd
-//! serve` (the *daemon*), which it starts if none is running. The daemon runs
-//! every operation on one writer thread ([`daemon::actor`]) that owns the
-//! SQLite file ([`store`]).
+//! serve` (the *daemon*), starting it if none runs. The daemon runs every
+//! operation on one writer thread ([`daemon::actor`]) that owns the SQLite
+//! file ([`store`]).
+//!
+//! `docs/ARCHITECTURE.md` in the repository has the full code map, the route
+//! of one tool call end to end, and how to add a tool; `docs/TOOLS.md` is the
+//! MCP contract.
 //!
 //! # Code map
-//! - [`model`]: the graph vocabulary: entities, relations, operations, outcomes.
-//! - [`limits`]: the size limits of the contract and their one checker.
-//! - [`store`]: schema, migrations, the operations on SQLite, legacy readers.
-//! - [`daemon`]: lock, socket, accept loop, connections, the writer actor.
-//! - [`protocol`]: shim↔daemon frames (length-prefixed bincode).
-//! - [`client`]: connect-or-spawn, multiplexed requests, retries; used by the
-//!   shim and the admin commands.
-//! - [`shim`]: the MCP face: transport, tool definitions, validation,
-//!   rendering, resources, notifications.
-//! - [`admin`]: status, stop, import, export, backup, doctor.
-//! - [`transfer`]: the official server's JSONL format, both ways.
-//! - [`cli`]: the command line: arguments, what each subcommand prints.
-//! - [`config`]: where the database, socket, lock and log live.
-//! - [`project`]: which project a session works on (env, MCP roots, git).
-//! - [`provenance`]: who makes a change: session, client, project, cwd.
-//! - [`recall`]: what the Claude Code hooks show a session unasked.
+//! A tool call travels [`cli`] → [`shim`] → [`client`] → [`protocol`] →
+//! [`daemon`] → [`store`]. Each module uses only those after it, except that
+//! the daemon speaks the protocol too; [`admin`] is the other user of the
+//! client. [`model`] is the vocabulary of them all, and [`limits`],
+//! [`config`], [`instance`] (one daemon per database: the lock, the socket,
+//! spawning; shared by the daemon and its clients), [`privacy`] and
+//! [`jsonl`] serve them. Beside the route, [`project`] (which project a
+//! session works on), [`provenance`] (who makes a change) and [`recall`]
+//! (what the Claude Code hooks show a session unasked) serve the shim and
+//! the hook commands.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
 //! - The shim never opens the database; the daemon never sees JSON-RPC.
-//!   Agents do not notice a daemon restart.
 //! - Nothing reachable from `shim::run` writes to stdout except the MCP
 //!   transport's writer, because stdout is the JSON-RPC channel.
-//! - Every write carries a request id recorded in its own transaction, so a
-//!   retried write is applied at most once.
+//! - Acknowledged means committed, and a retried write is applied at most
+//!   once: its request id is recorded in the same transaction.
 
 pub mod admin;
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod instance;
+pub mod jsonl;
 pub mod limits;
 pub mod model;
+pub mod privacy;
 pub mod project;
 pub mod protocol;
 pub mod provenance;
 pub mod recall;
 pub mod shim;
 pub mod store;
-pub mod transfer;
 
 /// Formats an error with its chain of causes, `outer: inner: innermost`, for
 /// logs and for messages that cross the socket as text.

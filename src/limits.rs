@@ -1,9 +1,10 @@
-//! The size limits of the MCP contract (TOOLS.md, "Limits") and the one
+//! The size limits of the MCP contract (docs/TOOLS.md, "Limits") and the one
 //! function that checks a [`GraphOp`] against them.
 //!
-//! The shim checks every call before it leaves the session, and the daemon
-//! checks again before the writer sees it, because the socket is a trust
-//! boundary too. Both use [`check`], so the two can never disagree. Paths in
+//! The shim checks every call before it leaves the session, and the store
+//! checks it again on the daemon's writer thread before any SQL runs,
+//! because the socket is a trust boundary too. Both use [`check`], so the
+//! two can never disagree. Paths in
 //! errors use the public JSON field names (`entities[0].entityType`), since
 //! that is what the agent wrote.
 
@@ -40,7 +41,7 @@ impl fmt::Display for LimitError {
 
 impl std::error::Error for LimitError {}
 
-/// Checks every limit of TOOLS.md that applies to `op`; the first violation
+/// Checks every limit of docs/TOOLS.md that applies to `op`; the first violation
 /// found, in argument order, is returned.
 pub fn check(op: &GraphOp) -> Result<(), LimitError> {
     match op {

@@ -1,5 +1,5 @@
-//! The vocabulary of the knowledge graph: entities, relations, the nine graph
-//! operations and what each of them answers.
+//! The vocabulary of the knowledge graph: entities, relations, the graph
+//! operations (the nine tools' and `import`'s) and what each of them answers.
 //!
 //! These types are what the store executes and what crosses the shim↔daemon
 //! socket (they derive serde for bincode). They are *not* the MCP contract:
@@ -176,6 +176,37 @@ pub struct ImportReport {
     pub dangling: Vec<Relation>,
 }
 
+/// Where a paged export stands: the last entity and relation ids sent. A
+/// fresh export starts at [`ExportCursor::START`]; entities come first, in
+/// id order, then relations, so the pages read in order are the graph in
+/// the order `read_graph` gives it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportCursor {
+    pub entities_after: i64,
+    pub relations_after: i64,
+}
+
+impl ExportCursor {
+    pub const START: ExportCursor = ExportCursor {
+        entities_after: 0,
+        relations_after: 0,
+    };
+}
+
+/// One page of a paged export, read from a snapshot of the graph.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportPage {
+    /// The snapshot the page was read from; later pages name it.
+    pub snapshot: u64,
+    pub entities: Vec<Entity>,
+    pub relations: Vec<Relation>,
+    /// Where the next page starts; `None` after the last page.
+    pub next: Option<ExportCursor>,
+    /// The whole snapshot's entity and relation counts, for progress.
+    pub total_entities: u64,
+    pub total_relations: u64,
+}
+
 /// The answer to a [`GraphOp`], variant for variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
@@ -190,7 +221,7 @@ pub enum Outcome {
 }
 
 /// Why an operation failed, in a form that crosses the socket. Every variant
-/// means the operation changed nothing.
+/// but `Unanswerable` means the operation changed nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum OpError {
     /// The call named an unknown entity; the message is the official one.
@@ -202,4 +233,8 @@ pub enum OpError {
     /// The store failed (disk full, read-only file, …); nothing was written.
     #[error("storage failure, nothing was written: {0}")]
     Storage(String),
+    /// The operation ran, but its result cannot be sent (it is over the
+    /// limit of one reply); the message names the limit.
+    #[error("{0}")]
+    Unanswerable(String),
 }

@@ -7,14 +7,20 @@
 //! limit, see `DECODE_LIMIT`). A frame whose body is over [`MAX_FRAME`] is
 //! refused on both sides, before it is allocated on the reading side, and
 //! the caller drops the connection. Outside this module code sees only
-//! [`encode`], [`decode`], the frame readers and writers, and [`ProtoError`];
-//! nothing else names bincode.
+//! [`encode`], [`decode`], the frame readers and writers, and [`ProtoError`].
+//! The one other place that names bincode is the store, which keeps the
+//! answer to each write (an [`Outcome`]) in the record of applied requests
+//! in the same encoding, without a frame.
 //!
 //! A shim sends [`ClientFrame`]s and the daemon answers with [`ServerFrame`]s:
 //! first `Hello` → `Welcome` or `Refused`, then any number of
 //! `Request {id, op}` → `Response {id, result}`, several of them in flight
 //! at once, matched by `id`. A connection that sent `Op::Subscribe` also
 //! receives `Event` frames between responses.
+//!
+//! A response too large for one frame arrives as [`ResponsePart`]s instead,
+//! reassembled by the client; one reply totals at most [`MAX_REPLY`] bytes
+//! (see [`parts`]).
 //!
 //! # The frozen handshake
 //! [`Hello`] is variant 0 of [`ClientFrame`], [`Welcome`] and [`Refused`] are
@@ -41,11 +47,17 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::model::{GraphOp, OpError, Outcome};
+use crate::model::{ExportCursor, ExportPage, GraphOp, OpError, Outcome};
+
+mod parts;
+pub use parts::{Assembled, Chunk, Outgoing, Reassembly, ResponsePart, MAX_REPLY, PART_BYTES};
 
 /// The version of everything after the handshake. Bump it on any change to
 /// these types or their order; the handshake itself never changes.
-pub const PROTOCOL_VERSION: u32 = 1;
+///
+/// 2: replies larger than one frame ([`ResponsePart`]); paged export
+/// ([`Op::ExportPage`]); [`OpError::Unanswerable`].
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
@@ -74,6 +86,7 @@ pub enum ServerFrame {
     Refused(Refused),
     Response(Response),
     Event(Event),
+    ResponsePart(ResponsePart),
 }
 
 /// The first frame of every connection. Frozen: its fields never change.
@@ -144,6 +157,14 @@ pub enum Op {
     },
     /// Run SQLite's `integrity_check` on the live database.
     Check,
+    /// One page of the graph for `memgraphd export`, after `after`. The
+    /// first page (`snapshot: None`) opens a read snapshot that every later
+    /// page of the same export names, so the pages together are one
+    /// consistent graph however much is written meanwhile.
+    ExportPage {
+        snapshot: Option<u64>,
+        after: ExportCursor,
+    },
 }
 
 /// The answer to the [`Request`] with the same `id`.
@@ -169,6 +190,7 @@ pub enum Reply {
     Checked {
         problems: Vec<String>,
     },
+    ExportPage(ExportPage),
 }
 
 /// What `memgraphd status` shows about a running daemon.
@@ -207,6 +229,9 @@ pub enum ProtoError {
     /// The peer announced, or we tried to send, a body over [`MAX_FRAME`].
     #[error("frame of {len} bytes is over the limit of {max} bytes", max = MAX_FRAME)]
     TooLarge { len: usize },
+    /// A reply passed the bound on what one reply may total.
+    #[error("the reply is over the limit of {limit} bytes for one reply")]
+    ReplyTooLarge { limit: usize },
     #[error("encoding a message: {0}")]
     Encode(String),
     /// The body is not a valid message of the expected type: a peer of
@@ -242,6 +267,9 @@ impl ProtoError {
 /// bounded by `read_frame` and `encode`.
 const DECODE_LIMIT: usize = 16 * MAX_FRAME;
 
+/// The same budget for a reply assembled from parts (see [`parts`]).
+const ASSEMBLED_DECODE_LIMIT: usize = MAX_REPLY.saturating_mul(16);
+
 fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<DECODE_LIMIT>()
 }
@@ -249,9 +277,17 @@ fn config() -> impl bincode::config::Config {
 /// Encodes `msg` as a whole frame: the length prefix, then the body.
 /// Refuses a body over [`MAX_FRAME`].
 pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, ProtoError> {
-    let mut frame = vec![0; PREFIX];
-    bincode::serde::encode_into_std_write(msg, &mut frame, config())
-        .map_err(|err| ProtoError::Encode(err.to_string()))?;
+    let mut frame = match encode_unchecked(msg, MAX_FRAME) {
+        Err(ProtoError::ReplyTooLarge { .. }) => {
+            // Say how big it is, as a frame limit does, at the cost of
+            // encoding once more into nothing.
+            let mut counter = Limited::new(usize::MAX);
+            counter.buf = None;
+            let _ = bincode::serde::encode_into_std_write(msg, &mut counter, config());
+            return Err(ProtoError::TooLarge { len: counter.len });
+        }
+        other => other?,
+    };
     let len = frame.len() - PREFIX;
     if len > MAX_FRAME {
         return Err(ProtoError::TooLarge { len });
@@ -262,18 +298,87 @@ pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, ProtoError> {
     Ok(frame)
 }
 
+/// Encodes `msg` behind a zeroed length prefix, failing with
+/// [`ProtoError::ReplyTooLarge`] as soon as the body passes `limit` bytes,
+/// so a body too large is never held whole. The caller checks the frame
+/// limit and fills in the prefix.
+fn encode_unchecked<T: Serialize>(msg: &T, limit: usize) -> Result<Vec<u8>, ProtoError> {
+    let mut out = Limited::new(limit);
+    match bincode::serde::encode_into_std_write(msg, &mut out, config()) {
+        Ok(_) => {}
+        Err(_) if out.len > limit => return Err(ProtoError::ReplyTooLarge { limit }),
+        Err(err) => return Err(ProtoError::Encode(err.to_string())),
+    }
+    let mut frame = out.buf.unwrap_or_default();
+    if let Ok(len) = u32::try_from(frame.len() - PREFIX) {
+        frame[..PREFIX].copy_from_slice(&len.to_le_bytes());
+    }
+    Ok(frame)
+}
+
+/// A sink that keeps (or, without a buffer, only counts) what is written,
+/// and fails once the body passes `limit` bytes.
+struct Limited {
+    buf: Option<Vec<u8>>,
+    /// Body bytes written so far, kept or not.
+    len: usize,
+    limit: usize,
+}
+
+impl Limited {
+    fn new(limit: usize) -> Limited {
+        Limited {
+            buf: Some(vec![0; PREFIX]),
+            len: 0,
+            limit,
+        }
+    }
+}
+
+impl std::io::Write for Limited {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.len = self.len.saturating_add(bytes.len());
+        if self.len > self.limit {
+            return Err(std::io::Error::other("over the limit"));
+        }
+        if let Some(buf) = self.buf.as_mut() {
+            buf.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Decodes one message from a frame body (without its length prefix). A
 /// body with bytes left over after the message is an error too.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProtoError> {
     let (msg, used) = bincode::serde::decode_from_slice(body, config())
         .map_err(|err| ProtoError::Decode(err.to_string()))?;
+    check_used(body, used)?;
+    Ok(msg)
+}
+
+/// Decodes a reply body assembled from parts, which may be up to
+/// [`MAX_REPLY`] bytes long.
+fn decode_assembled<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProtoError> {
+    let config = bincode::config::standard().with_limit::<ASSEMBLED_DECODE_LIMIT>();
+    let (msg, used) = bincode::serde::decode_from_slice(body, config)
+        .map_err(|err| ProtoError::Decode(err.to_string()))?;
+    check_used(body, used)?;
+    Ok(msg)
+}
+
+fn check_used(body: &[u8], used: usize) -> Result<(), ProtoError> {
     if used != body.len() {
         return Err(ProtoError::Decode(format!(
             "{} trailing bytes after the message",
             body.len() - used
         )));
     }
-    Ok(msg)
+    Ok(())
 }
 
 /// Reads one frame and returns its body, or `None` if the stream ended

@@ -4,6 +4,7 @@
 //! ([`doctor`]), which also looks at the files when no daemon runs.
 
 pub mod doctor;
+pub mod progress;
 pub mod transfer;
 
 use std::fmt::Write as _;
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::client::{Client, ClientConfig, ClientError};
 use crate::config::Paths;
-use crate::daemon::lock::InstanceLock;
+use crate::instance::lock::InstanceLock;
 use crate::protocol::{DaemonStatus, Op, Reply};
 
 /// Why an admin command failed.
@@ -46,6 +47,10 @@ pub enum AdminError {
     },
     #[error("unexpected reply from the daemon")]
     Reply,
+    /// The daemon accepted `stop` but still held its lock when the wait ran
+    /// out.
+    #[error("the daemon (pid {pid}) did not stop within {}s", waited.as_secs())]
+    StopTimeout { pid: u32, waited: Duration },
 }
 
 /// A client for an admin command; `spawn` starts a daemon if none runs.
@@ -76,7 +81,7 @@ pub async fn backup(paths: &Paths, target: &Path) -> Result<u64, AdminError> {
         return Err(AdminError::Exists { path: target });
     }
     if let Some(dir) = target.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| AdminError::Write {
+        crate::privacy::create_dir_all(dir).map_err(|source| AdminError::Write {
             path: dir.to_owned(),
             source,
         })?;
@@ -91,10 +96,10 @@ pub async fn backup(paths: &Paths, target: &Path) -> Result<u64, AdminError> {
 }
 
 /// Asks the daemon for its status.
-pub async fn status(paths: &Paths) -> Result<DaemonStatus, ClientError> {
+pub async fn status(paths: &Paths) -> Result<DaemonStatus, AdminError> {
     match client(paths, "status").request(Op::Status).await? {
         Reply::Status(status) => Ok(status),
-        _ => Err(ClientError::Refused("unexpected reply to Status".into())),
+        _ => Err(AdminError::Reply),
     }
 }
 
@@ -120,6 +125,9 @@ pub fn format_status(status: &DaemonStatus, paths: &Paths) -> String {
         mib(status.wal_bytes)
     );
     let _ = writeln!(out, "socket:       {}", status.socket_path);
+    if let Some(note) = paths.socket_fallback_note() {
+        let _ = writeln!(out, "warning:      {note}");
+    }
     let _ = writeln!(out, "lock:         {}", paths.lock.display());
     let _ = writeln!(out, "log:          {}", paths.log.display());
     let _ = writeln!(out, "entities:     {}", status.entities);
@@ -141,20 +149,17 @@ fn human_duration(d: Duration) -> String {
 
 /// Asks the daemon to stop and waits until it has released its lock, so
 /// that when this returns the database is closed and checkpointed.
-pub async fn stop(paths: &Paths, wait: Duration) -> Result<u32, ClientError> {
+pub async fn stop(paths: &Paths, wait: Duration) -> Result<u32, AdminError> {
     let client = client(paths, "stop");
     let pid = client.welcome().await?.pid;
     match client.request(Op::Shutdown).await {
         Ok(_) | Err(ClientError::Disconnected) => {}
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     }
     let deadline = Instant::now() + wait;
     while InstanceLock::is_held(&paths.lock) {
         if Instant::now() >= deadline {
-            return Err(ClientError::Refused(format!(
-                "the daemon (pid {pid}) did not stop within {}s",
-                wait.as_secs()
-            )));
+            return Err(AdminError::StopTimeout { pid, waited: wait });
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -1,6 +1,7 @@
 //! `memgraphd import` and `memgraphd export`: moving memory in from the
 //! official server (or `@pepk/mcp-memory-sqlite`) and back out, through the
-//! daemon, while sessions keep working.
+//! daemon, while sessions keep working. Both show their progress on a
+//! terminal ([`Progress`]).
 //!
 //! An import is sent as batches of at most [`crate::limits::MAX_ITEMS`]
 //! items and about `BATCH_BYTES` bytes; each batch commits atomically and
@@ -9,13 +10,14 @@
 
 use std::path::{Path, PathBuf};
 
+use super::progress::{self, Progress};
 use super::{client_with, AdminError};
 use crate::config::Paths;
+use crate::jsonl::{self, ParsedFile};
 use crate::limits::MAX_ITEMS;
-use crate::model::{Entity, GraphOp, ImportReport, Outcome, Relation};
+use crate::model::{Entity, ExportCursor, Graph, GraphOp, ImportReport, Outcome, Relation};
 use crate::protocol::{Op, Reply};
 use crate::store::legacy;
-use crate::transfer::{self, ParsedFile};
 
 /// Rough size of one import batch on the wire, well under the frame limit.
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
@@ -44,7 +46,9 @@ pub async fn import(
     paths: &Paths,
     file: &Path,
     dry_run: bool,
+    progress: &mut Progress,
 ) -> Result<ImportSummary, AdminError> {
+    progress.show(|| format!("reading {}", file.display()));
     let (source, parsed) = read(file)?;
     if parsed.entities.is_empty() && parsed.relations.is_empty() && !parsed.problems.is_empty() {
         let first = &parsed.problems[0];
@@ -75,7 +79,11 @@ pub async fn import(
     let batches = batches(&parsed.entities, entity_bytes)
         .map(|entities| (entities.to_vec(), Vec::new()))
         .chain(batches(&parsed.relations, relation_bytes).map(|r| (Vec::new(), r.to_vec())));
+    let (total_entities, total_relations) = (parsed.entities.len(), parsed.relations.len());
+    let (mut sent_entities, mut sent_relations) = (0, 0);
     for (n, (entities, relations)) in batches.enumerate() {
+        sent_entities += entities.len();
+        sent_relations += relations.len();
         let op = Op::Graph {
             op: GraphOp::Import {
                 entities,
@@ -87,7 +95,15 @@ pub async fn import(
             Reply::Graph(Outcome::Imported(report)) => add(&mut total, report),
             _ => return Err(AdminError::Reply),
         }
+        progress.show(|| {
+            format!(
+                "importing: entities {}, relations {}",
+                progress::count(sent_entities as u64, total_entities as u64),
+                progress::count(sent_relations as u64, total_relations as u64)
+            )
+        });
     }
+    progress.clear();
     Ok(ImportSummary {
         source,
         file: parsed,
@@ -105,8 +121,8 @@ fn read(file: &Path) -> Result<(Source, ParsedFile), AdminError> {
         path: file.to_owned(),
         source,
     })?;
-    if !transfer::is_sqlite(&bytes) {
-        return Ok((Source::Jsonl, transfer::parse_jsonl(&bytes)));
+    if !jsonl::is_sqlite(&bytes) {
+        return Ok((Source::Jsonl, jsonl::parse_jsonl(&bytes)));
     }
     let graph = legacy::read_pepk(file).map_err(|source| AdminError::Store {
         path: file.to_owned(),
@@ -118,7 +134,7 @@ fn read(file: &Path) -> Result<(Source, ParsedFile), AdminError> {
             reason: "an SQLite database, but not one of @pepk/mcp-memory-sqlite (tables entities, observations, relations)".into(),
         });
     };
-    Ok((Source::PepkSqlite, transfer::check_graph(graph)))
+    Ok((Source::PepkSqlite, jsonl::check_graph(graph)))
 }
 
 /// Splits items into batches under both the item and the byte limit.
@@ -222,22 +238,44 @@ pub fn format_import(summary: &ImportSummary, file: &Path) -> String {
     out
 }
 
-/// The whole graph in the official JSONL format. Starts the daemon if none
-/// runs.
-pub async fn export(paths: &Paths) -> Result<String, AdminError> {
-    let op = Op::Graph {
-        op: GraphOp::ReadGraph,
-        request_id: None,
-    };
-    match client_with(paths, "export", true).request(op).await? {
-        Reply::Graph(Outcome::Graph(graph)) => Ok(transfer::to_jsonl(&graph)),
-        _ => Err(AdminError::Reply),
-    }
+/// What an export wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportSummary {
+    pub entities: u64,
+    pub relations: u64,
+    pub bytes: u64,
 }
 
-/// Writes `text` to `target` through a temporary file and a rename, so a
-/// reader never sees half a file and a failure leaves no partial file.
-pub fn write_atomically(target: &Path, text: &str) -> Result<(), AdminError> {
+/// Writes the whole graph in the official JSONL format to `target`, or to
+/// stdout when `None`, and starts the daemon if none runs.
+///
+/// The graph is streamed: the daemon serves it page by page from one read
+/// snapshot (see [`crate::store::Snapshot`]), so the export is the graph of
+/// one moment however much sessions write meanwhile, and no process holds
+/// it whole. A file is written beside `target` (mode 0600: a memory may hold
+/// private notes) and renamed over it only once complete, so a failed
+/// export leaves no partial file and a reader never sees half of one.
+/// Progress shows on `progress`.
+pub async fn export(
+    paths: &Paths,
+    target: Option<&Path>,
+    progress: &mut Progress,
+) -> Result<ExportSummary, AdminError> {
+    let Some(target) = target else {
+        // stdout is line-buffered: one write per line would be one system
+        // call per entity.
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        let stdout = Path::new("<stdout>");
+        return match stream(paths, &mut out, stdout, progress).await {
+            // `memgraphd export | head` closes the pipe early; not an error.
+            Err(AdminError::Write { source, .. })
+                if source.kind() == std::io::ErrorKind::BrokenPipe =>
+            {
+                Ok(ExportSummary::default())
+            }
+            other => other,
+        };
+    };
     if target.is_dir() {
         return Err(AdminError::IsDir {
             path: target.to_owned(),
@@ -246,12 +284,81 @@ pub fn write_atomically(target: &Path, text: &str) -> Result<(), AdminError> {
     let mut temp = target.as_os_str().to_owned();
     temp.push(format!(".tmp{}", std::process::id()));
     let temp = PathBuf::from(temp);
-    let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, target));
-    written.map_err(|source| {
+    let write_error = |source| AdminError::Write {
+        path: target.to_owned(),
+        source,
+    };
+    let file = private_file(&temp).map_err(write_error)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let written = async {
+        let summary = stream(paths, &mut out, target, progress).await?;
+        let file = out.into_inner().map_err(|e| write_error(e.into_error()))?;
+        file.sync_all().map_err(write_error)?;
+        std::fs::rename(&temp, target).map_err(write_error)?;
+        Ok(summary)
+    }
+    .await;
+    if written.is_err() {
         let _ = std::fs::remove_file(&temp);
-        AdminError::Write {
-            path: target.to_owned(),
-            source,
+    }
+    written
+}
+
+/// A new file only this user can read and write; refuses to reuse one.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    crate::privacy::file_options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// Asks for the pages of one snapshot and writes each as JSONL lines.
+async fn stream(
+    paths: &Paths,
+    out: &mut dyn std::io::Write,
+    name: &Path,
+    progress: &mut Progress,
+) -> Result<ExportSummary, AdminError> {
+    let client = client_with(paths, "export", true);
+    let mut summary = ExportSummary::default();
+    let mut snapshot = None;
+    let mut after = ExportCursor::START;
+    loop {
+        let page = match client.request(Op::ExportPage { snapshot, after }).await? {
+            Reply::ExportPage(page) => page,
+            _ => return Err(AdminError::Reply),
+        };
+        summary.entities += page.entities.len() as u64;
+        summary.relations += page.relations.len() as u64;
+        let text = jsonl::to_jsonl(&Graph {
+            entities: page.entities,
+            relations: page.relations,
+        });
+        summary.bytes += text.len() as u64;
+        out.write_all(text.as_bytes())
+            .map_err(|source| AdminError::Write {
+                path: name.to_owned(),
+                source,
+            })?;
+        progress.show(|| {
+            format!(
+                "exporting: entities {}, relations {}",
+                progress::count(summary.entities, page.total_entities),
+                progress::count(summary.relations, page.total_relations)
+            )
+        });
+        match page.next {
+            Some(next) => {
+                snapshot = Some(page.snapshot);
+                after = next;
+            }
+            None => break,
         }
-    })
+    }
+    out.flush().map_err(|source| AdminError::Write {
+        path: name.to_owned(),
+        source,
+    })?;
+    progress.clear();
+    Ok(summary)
 }

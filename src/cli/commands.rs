@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use super::{hook, hooks_install, CliError, Command, Exit, HooksCommand};
-use crate::admin::{self, doctor, transfer};
+use crate::admin::progress::Progress;
+use crate::admin::{self, doctor, transfer, AdminError};
 use crate::client::{ClientConfig, ClientError};
 use crate::config::Paths;
 use crate::daemon::{self, DaemonConfig};
@@ -44,37 +45,48 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
                 Ok(()) => {}
             }
         }
-        Command::Status => match admin::status(&paths).await {
-            Ok(status) => println!("{}", admin::format_status(&status, &paths)),
-            Err(ClientError::NotRunning { .. }) => {
-                println!("memgraphd is not running for {}", paths.db.display());
-                println!("socket: {}", paths.socket.display());
-                println!("log:    {}", paths.log.display());
-                return Ok(Exit::NotRunning);
+        Command::Status => {
+            let exit = match admin::status(&paths).await {
+                Ok(status) => {
+                    println!("{}", admin::format_status(&status, &paths));
+                    Exit::Success
+                }
+                Err(AdminError::Client(ClientError::NotRunning { .. })) => {
+                    println!("memgraphd is not running for {}", paths.db.display());
+                    println!("socket: {}", paths.socket.display());
+                    if let Some(note) = paths.socket_fallback_note() {
+                        println!("warning: {note}");
+                    }
+                    println!("log:    {}", paths.log.display());
+                    Exit::NotRunning
+                }
+                Err(e) => return Err(CliError::Status(e)),
+            };
+            let exposed = crate::privacy::exposed(&paths);
+            if !exposed.is_empty() {
+                println!("warning: {}", crate::privacy::notice(&exposed));
             }
-            Err(e) => return Err(CliError::Status(e)),
-        },
+            return Ok(exit);
+        }
         Command::Stop => match admin::stop(&paths, STOP_WAIT).await {
             Ok(pid) => println!("stopped memgraphd (pid {pid})"),
-            Err(ClientError::NotRunning { .. }) => {
+            Err(AdminError::Client(ClientError::NotRunning { .. })) => {
                 println!("memgraphd is not running for {}", paths.db.display());
             }
             Err(e) => return Err(CliError::Stop(e)),
         },
-        Command::Import { file, dry_run } => match transfer::import(&paths, &file, dry_run).await {
-            Ok(summary) => println!("{}", transfer::format_import(&summary, &file)),
-            Err(source) => return Err(CliError::Import { file, source }),
-        },
-        Command::Export { file } => {
-            let text = transfer::export(&paths).await.map_err(CliError::Export)?;
-            match file {
-                Some(file) => {
-                    if let Err(source) = transfer::write_atomically(&file, &text) {
-                        return Err(CliError::ExportTo { file, source });
-                    }
-                }
-                None => write_stdout(&text)?,
+        Command::Import { file, dry_run } => {
+            let mut progress = Progress::stderr();
+            match transfer::import(&paths, &file, dry_run, &mut progress).await {
+                Ok(summary) => println!("{}", transfer::format_import(&summary, &file)),
+                Err(source) => return Err(CliError::Import { file, source }),
             }
+        }
+        Command::Export { file } => {
+            let mut progress = Progress::stderr();
+            transfer::export(&paths, file.as_deref(), &mut progress)
+                .await
+                .map_err(CliError::Export)?;
         }
         Command::Backup { file } => match admin::backup(&paths, &file).await {
             Ok(bytes) => println!(
@@ -153,15 +165,4 @@ fn install_hooks(
         path.display()
     );
     Ok(())
-}
-
-/// Writes to stdout; a closed pipe (`memgraphd export | head`) is not an
-/// error, as for any Unix filter.
-pub(super) fn write_stdout(text: &str) -> Result<(), CliError> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(CliError::Stdout),
-    }
 }

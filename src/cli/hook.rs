@@ -10,7 +10,7 @@
 //! file and exits 0, within [`DEADLINE`]. A non-zero exit could block the
 //! user's prompt (exit 2 does, for `UserPromptSubmit`).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -93,8 +93,9 @@ pub async fn run(event: HookEvent, paths: Paths) {
                     "additionalContext": text,
                 }
             });
-            if let Err(e) = super::commands::write_stdout(&format!("{output}\n")) {
-                tracing::warn!("hook {}: {}", event.command_name(), crate::error_chain(&e));
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = writeln!(out, "{output}").and_then(|()| out.flush()) {
+                tracing::warn!("hook {}: writing stdout: {e}", event.command_name());
             }
         }
         Ok(None) => {}

@@ -56,14 +56,14 @@ fn init_with(file: Option<&Path>, default: LevelFilter) {
 
 fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::privacy::create_dir_all(dir)?;
     }
     if std::fs::metadata(path).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
         let mut old = path.as_os_str().to_owned();
         old.push(".1");
         std::fs::rename(path, old)?;
     }
-    std::fs::OpenOptions::new()
+    crate::privacy::file_options()
         .create(true)
         .append(true)
         .open(path)

@@ -17,7 +17,6 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::admin::AdminError;
-use crate::client::ClientError;
 use crate::config::{ConfigError, Paths};
 use crate::daemon::DaemonError;
 use crate::shim::ShimError;
@@ -59,6 +58,9 @@ impl Cli {
 }
 
 /// The subcommands; each doc comment is its `--help`.
+// The doc comments are help text for a terminal, where `<hash>` is a
+// placeholder, not HTML.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve one MCP session on stdin/stdout; starts the daemon if needed.
@@ -218,21 +220,32 @@ impl DaemonArgs {
     }
 }
 
+/// Parses `90s`, `30m`, `2h` or a bare number of seconds. The error is
+/// clap's message for the flag, so it says what a good value looks like.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
             .unwrap_or(text.len()),
     );
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 90s, 30m or 2h"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
+    let unit_secs: u64 = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ if number.is_empty() => {
+            return Err(format!("{text:?} is not a duration like 90s, 30m or 2h"))
+        }
         _ => return Err(format!("unknown unit {unit:?}: use s, m or h")),
     };
+    let too_long = || format!("{text:?} is too long: at most {} seconds", u64::MAX);
+    let n: u64 = number.parse().map_err(|e: std::num::ParseIntError| {
+        if *e.kind() == std::num::IntErrorKind::PosOverflow {
+            too_long()
+        } else {
+            format!("{text:?} is not a duration like 90s, 30m or 2h")
+        }
+    })?;
+    let seconds = n.checked_mul(unit_secs).ok_or_else(too_long)?;
     Ok(Duration::from_secs(seconds))
 }
 
@@ -245,9 +258,9 @@ pub enum CliError {
     #[error("daemon")]
     Daemon(#[source] DaemonError),
     #[error("asking the daemon for its status")]
-    Status(#[source] ClientError),
+    Status(#[source] AdminError),
     #[error("stopping the daemon")]
-    Stop(#[source] ClientError),
+    Stop(#[source] AdminError),
     #[error("importing {}", file.display())]
     Import {
         file: PathBuf,
@@ -256,14 +269,6 @@ pub enum CliError {
     },
     #[error("exporting")]
     Export(#[source] AdminError),
-    #[error("exporting to {}", file.display())]
-    ExportTo {
-        file: PathBuf,
-        #[source]
-        source: AdminError,
-    },
-    #[error("writing to stdout")]
-    Stdout(#[source] std::io::Error),
     #[error("installing the Claude Code hooks")]
     HooksInstall(#[source] InstallError),
     #[error("backing up to {}", file.display())]

@@ -24,8 +24,9 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::model::{GraphOp, OpError, Outcome};
+use crate::model::{ExportCursor, ExportPage, GraphOp, OpError, Outcome};
 use crate::store::{Counts, Store, StoreError};
+use exports::{Exports, PageError};
 
 /// Jobs waiting for the actor. Bounded, so a burst waits instead of piling up.
 const QUEUE: usize = 256;
@@ -59,7 +60,8 @@ pub enum DbError {
     Gone(#[from] DbGone),
 }
 
-type Reply<T> = oneshot::Sender<Result<T, OpError>>;
+/// Where the actor sends the answer to one job.
+type AnswerTo<T> = oneshot::Sender<Result<T, OpError>>;
 
 enum Job {
     Graph {
@@ -67,17 +69,22 @@ enum Job {
         /// Set for writes that may be retried; applied at most once.
         request_id: Option<u128>,
         origin: u64,
-        reply: Reply<Outcome>,
+        reply: AnswerTo<Outcome>,
     },
     Counts {
-        reply: Reply<Counts>,
+        reply: AnswerTo<Counts>,
     },
     Backup {
         target: std::path::PathBuf,
-        reply: Reply<u64>,
+        reply: AnswerTo<u64>,
     },
     Check {
-        reply: Reply<Vec<String>>,
+        reply: AnswerTo<Vec<String>>,
+    },
+    ExportPage {
+        snapshot: Option<u64>,
+        after: ExportCursor,
+        reply: AnswerTo<ExportPage>,
     },
     Upkeep,
 }
@@ -106,6 +113,7 @@ impl DbHandle {
         let writes = Arc::new(WriteClock::default());
         let actor = Actor {
             store,
+            exports: Exports::new(),
             queue,
             changes: changes.clone(),
             writes: writes.clone(),
@@ -156,6 +164,22 @@ impl DbHandle {
         Ok(self.ask(|reply| Job::Check { reply }).await??)
     }
 
+    /// One page of an export, from the snapshot `snapshot` or, for the
+    /// first page, from a new one (see [`crate::store::Snapshot`]).
+    pub async fn export_page(
+        &self,
+        snapshot: Option<u64>,
+        after: ExportCursor,
+    ) -> Result<ExportPage, DbError> {
+        Ok(self
+            .ask(|reply| Job::ExportPage {
+                snapshot,
+                after,
+                reply,
+            })
+            .await??)
+    }
+
     /// Asks the actor for upkeep (merge search segments, forget old
     /// request ids, checkpoint the WAL) if there were writes and none for
     /// `quiet`. Cheap to call often; the daemon calls it every second.
@@ -181,7 +205,7 @@ impl DbHandle {
 
     async fn ask<T>(
         &self,
-        job: impl FnOnce(Reply<T>) -> Job,
+        job: impl FnOnce(AnswerTo<T>) -> Job,
     ) -> Result<Result<T, OpError>, DbGone> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(job(reply)).await.map_err(|_| DbGone)?;
@@ -191,17 +215,18 @@ impl DbHandle {
 
 struct Actor {
     store: Store,
+    exports: Exports,
     queue: mpsc::Receiver<Job>,
     changes: broadcast::Sender<Change>,
     writes: Arc<WriteClock>,
 }
 
 /// A write waiting for its batch to commit.
-struct Pending {
+struct QueuedWrite {
     op: GraphOp,
     request_id: Option<u128>,
     origin: u64,
-    reply: Reply<Outcome>,
+    reply: AnswerTo<Outcome>,
 }
 
 impl Actor {
@@ -223,7 +248,7 @@ impl Actor {
                         request_id,
                         origin,
                         reply,
-                    } if op.is_write() => writes.push(Pending {
+                    } if op.is_write() => writes.push(QueuedWrite {
                         op,
                         request_id,
                         origin,
@@ -239,6 +264,8 @@ impl Actor {
             }
             self.commit(writes);
         }
+        // An open snapshot would keep the last checkpoint from emptying the WAL.
+        self.exports.clear();
         if let Err(e) = self.store.close() {
             tracing::error!("closing the database: {}", crate::error_chain(&e));
         }
@@ -258,7 +285,22 @@ impl Actor {
             Job::Check { reply } => {
                 let _ = reply.send(self.store.integrity_check().map_err(op_error));
             }
+            Job::ExportPage {
+                snapshot,
+                after,
+                reply,
+            } => {
+                let page = self
+                    .exports
+                    .page(&self.store, snapshot, after)
+                    .map_err(|e| match e {
+                        PageError::Store(e) => op_error(e),
+                        PageError::Refused(e) => e,
+                    });
+                let _ = reply.send(page);
+            }
             Job::Upkeep => {
+                self.exports.expire();
                 if let Err(e) = self.forget_old_requests() {
                     tracing::warn!("pruning request ids: {}", crate::error_chain(&e));
                 }
@@ -281,7 +323,7 @@ impl Actor {
     }
 
     /// Runs the writes in one transaction, then answers them all.
-    fn commit(&mut self, writes: Vec<Pending>) {
+    fn commit(&mut self, writes: Vec<QueuedWrite>) {
         if writes.is_empty() {
             return;
         }
@@ -338,5 +380,6 @@ fn op_error(e: StoreError) -> OpError {
     }
 }
 
+mod exports;
 #[cfg(test)]
 mod tests;

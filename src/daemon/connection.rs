@@ -5,6 +5,12 @@
 //! served at once, and answers wait in a bounded queue for the writer. A
 //! client that sends without reading fills that queue, its requests stop
 //! being read, and the daemon's memory for it stays bounded.
+//!
+//! Replies: each request's task encodes its own answer; one too large for a
+//! frame is queued as parts (see `protocol::parts`), one part at a time, so
+//! the answers of the other requests slip in between them. An answer over
+//! the bound of one reply is replaced by an error that names the bound: the
+//! client always hears back.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -17,9 +23,12 @@ use super::actor::DbError;
 use super::Shared;
 use crate::model::OpError;
 use crate::protocol::{
-    self, ClientFrame, DaemonStatus, Event, Op, Refused, Reply, Request, Response, ServerFrame,
-    Welcome, PROTOCOL_VERSION,
+    self, ClientFrame, DaemonStatus, Event, Op, Outgoing, ProtoError, Refused, Reply, Request,
+    Response, ServerFrame, Welcome, PROTOCOL_VERSION,
 };
+
+/// Encoded frames waiting for the connection's writer.
+type Frames = mpsc::Sender<Vec<u8>>;
 
 /// Requests of one connection served at the same time.
 const IN_FLIGHT: usize = 32;
@@ -53,7 +62,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (frames, queue) = mpsc::channel::<ServerFrame>(IN_FLIGHT);
+    let (frames, queue) = mpsc::channel::<Vec<u8>>(IN_FLIGHT);
     let writer_task = tokio::spawn(write_frames(writer, queue));
     let result = async {
         let Some(hello) = protocol::read_msg::<ClientFrame, _>(&mut reader).await? else {
@@ -64,8 +73,7 @@ where
         };
         if hello.protocol != PROTOCOL_VERSION {
             tracing::info!(connection = id, peer = %hello.version, "refused protocol {}", hello.protocol);
-            let _ = frames
-                .send(ServerFrame::Refused(Refused {
+            queue_frame(&frames, &ServerFrame::Refused(Refused {
                     protocol: PROTOCOL_VERSION,
                     version: env!("CARGO_PKG_VERSION").into(),
                     pid: std::process::id(),
@@ -74,18 +82,20 @@ where
                         hello.protocol
                     ),
                 }))
-                .await;
+            .await;
             return Ok(());
         }
         tracing::debug!(connection = id, client = %hello.client, pid = hello.pid, cwd = %hello.cwd, "hello");
-        let _ = frames
-            .send(ServerFrame::Welcome(Welcome {
+        queue_frame(
+            &frames,
+            &ServerFrame::Welcome(Welcome {
                 protocol: PROTOCOL_VERSION,
                 version: env!("CARGO_PKG_VERSION").into(),
                 pid: std::process::id(),
                 db_path: shared.paths.db.display().to_string(),
-            }))
-            .await;
+            }),
+        )
+        .await;
         let is_session = hello.client == "mcp";
         if is_session {
             shared.sessions.fetch_add(1, Ordering::Relaxed);
@@ -105,7 +115,7 @@ where
 async fn requests<R: AsyncRead + Unpin>(
     id: u64,
     reader: &mut R,
-    frames: &mpsc::Sender<ServerFrame>,
+    frames: &Frames,
     shared: &Arc<Shared>,
 ) -> Result<(), protocol::ProtoError> {
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
@@ -174,8 +184,12 @@ impl Drop for Feed {
 async fn forward_changes(
     id: u64,
     mut changes: broadcast::Receiver<super::actor::Change>,
-    frames: mpsc::Sender<ServerFrame>,
+    frames: Frames,
 ) {
+    let Ok(notice) = protocol::encode(&ServerFrame::Event(Event::GraphChanged)) else {
+        tracing::error!("encoding a change notice failed");
+        return;
+    };
     loop {
         let notify = match changes.recv().await {
             Ok(change) => change.origin != id,
@@ -183,22 +197,68 @@ async fn forward_changes(
             Err(broadcast::error::RecvError::Lagged(_)) => true,
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        if notify
-            && frames
-                .send(ServerFrame::Event(Event::GraphChanged))
-                .await
-                .is_err()
-        {
+        if notify && frames.send(notice.clone()).await.is_err() {
             return;
         }
     }
 }
 
-async fn send(frames: &mpsc::Sender<ServerFrame>, id: u64, result: Result<Reply, OpError>) {
-    // The writer is gone only when the client is: nobody to tell.
-    let _ = frames
-        .send(ServerFrame::Response(Response { id, result }))
-        .await;
+/// Queues the answer to request `id`: one frame, or its parts one by one.
+async fn send(frames: &Frames, id: u64, result: Result<Reply, OpError>) {
+    let limit = crate::config::max_reply_bytes();
+    let outgoing = match Outgoing::encode(Response { id, result }, limit) {
+        Ok(outgoing) => outgoing,
+        Err(e) => {
+            let reason = match e {
+                ProtoError::ReplyTooLarge { limit } => format!(
+                    "the result is over the limit of {limit} bytes for one reply; \
+                     ask for less (search_nodes or open_nodes rather than read_graph)"
+                ),
+                other => {
+                    tracing::error!(request = id, "encoding a reply: {other}");
+                    format!("the daemon could not encode it: {other}")
+                }
+            };
+            tracing::warn!(request = id, "reply refused: {reason}");
+            let refusal = Response {
+                id,
+                result: Err(OpError::Unanswerable(reason)),
+            };
+            match Outgoing::encode(refusal, limit) {
+                Ok(outgoing) => outgoing,
+                Err(e) => {
+                    tracing::error!(request = id, "encoding a refusal: {e}");
+                    return;
+                }
+            }
+        }
+    };
+    for frame in outgoing.frames() {
+        match frame {
+            // The writer is gone only when the client is: nobody to tell.
+            Ok(frame) => {
+                if frames.send(frame).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                // Parts are a fraction of a frame; this is a bug, and the
+                // client's reply is lost with this connection.
+                tracing::error!(request = id, "encoding a reply part: {e}");
+                return;
+            }
+        }
+    }
+}
+
+/// Queues a frame other than an answer (handshake, notice).
+async fn queue_frame(frames: &Frames, frame: &ServerFrame) {
+    match protocol::encode(frame) {
+        Ok(bytes) => {
+            let _ = frames.send(bytes).await;
+        }
+        Err(e) => tracing::error!("encoding a frame: {e}"),
+    }
 }
 
 async fn answer(connection: u64, op: Op, shared: &Shared) -> Result<Reply, OpError> {
@@ -236,6 +296,12 @@ async fn answer(connection: u64, op: Op, shared: &Shared) -> Result<Reply, OpErr
             .await
             .map(|problems| Reply::Checked { problems })
             .map_err(db_error),
+        Op::ExportPage { snapshot, after } => shared
+            .db
+            .export_page(snapshot, after)
+            .await
+            .map(Reply::ExportPage)
+            .map_err(db_error),
         Op::Subscribe => Ok(Reply::Subscribed),
         Op::Unsubscribe => Ok(Reply::Unsubscribed),
     }
@@ -270,19 +336,9 @@ async fn status(shared: &Shared) -> Result<DaemonStatus, OpError> {
     })
 }
 
-async fn write_frames<W: AsyncWrite + Unpin>(
-    mut writer: W,
-    mut queue: mpsc::Receiver<ServerFrame>,
-) {
+async fn write_frames<W: AsyncWrite + Unpin>(mut writer: W, mut queue: mpsc::Receiver<Vec<u8>>) {
     while let Some(frame) = queue.recv().await {
-        let written = match protocol::encode(&frame) {
-            Ok(bytes) => protocol::write_frame(&mut writer, &bytes).await,
-            Err(e) => {
-                tracing::error!("encoding a reply: {e}");
-                continue;
-            }
-        };
-        if written.is_err() {
+        if protocol::write_frame(&mut writer, &frame).await.is_err() {
             return;
         }
     }

@@ -1,7 +1,10 @@
 //! The daemon (`memgraphd serve`): the one process that owns a database.
 //!
-//! Start-up order: take the instance lock ([`lock`]), open the store and
-//! start the writer actor ([`actor`]), bind the socket ([`socket`]), accept.
+//! Start-up order: take the instance lock ([`crate::instance::lock`]),
+//! check the socket's address and make its fallback directory
+//! ([`crate::instance::address`]), open the store and start the writer actor
+//! ([`actor`]), bind the socket ([`crate::instance::socket`]), accept.
+//! `memgraphd doctor` runs the same steps short of serving.
 //! Each connection runs as its own task (`connection`) that only talks to
 //! the actor through a [`DbHandle`]. When writes stop for a few seconds the
 //! actor does upkeep: a bounded merge of the search index, pruning old
@@ -16,8 +19,6 @@
 
 pub mod actor;
 mod connection;
-pub mod lock;
-pub mod socket;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,9 +30,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Paths;
+use crate::instance::lock::{InstanceLock, LockError};
+use crate::instance::{address, socket};
 use crate::store::{Durability, Store, StoreError};
 use actor::DbHandle;
-use lock::{InstanceLock, LockError};
 
 /// How the daemon runs.
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub enum DaemonError {
         #[source]
         source: StoreError,
     },
+    #[error(transparent)]
+    SocketPath(#[from] crate::instance::address::SocketPathError),
     #[error("binding the socket {path}")]
     Bind {
         path: PathBuf,
@@ -94,6 +98,7 @@ const UPKEEP_AFTER: Duration = Duration::from_secs(5);
 pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
     let paths = config.paths;
     let lock = InstanceLock::acquire(&paths.lock)?;
+    address::prepare_path(&paths)?;
     let store_path = paths.db.clone();
     let durability = config.durability;
     let store = tokio::task::spawn_blocking(move || open_store(&store_path, durability))

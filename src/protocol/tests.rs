@@ -10,6 +10,8 @@ use crate::model::{
     ObservationAdd, ObservationDelete, Relation,
 };
 
+mod parts;
+
 // ---- samples: at least one of every variant ---------------------------------
 
 fn entity(name: &str) -> Entity {
@@ -107,6 +109,7 @@ fn op_errors() -> Vec<OpError> {
         OpError::UnknownEntity("Bob".into()),
         OpError::Invalid("entities[0].name: must not be empty".into()),
         OpError::Storage("database or disk is full".into()),
+        OpError::Unanswerable("the result is over the limit of 1024 bytes for one reply".into()),
     ]
 }
 
@@ -125,6 +128,17 @@ fn ops() -> Vec<Op> {
             path: "/backups/memory.db".into(),
         },
         Op::Check,
+        Op::ExportPage {
+            snapshot: None,
+            after: ExportCursor::START,
+        },
+        Op::ExportPage {
+            snapshot: Some(u64::MAX),
+            after: ExportCursor {
+                entities_after: i64::MAX,
+                relations_after: 42,
+            },
+        },
     ]);
     ops
 }
@@ -158,6 +172,18 @@ fn replies() -> Vec<Reply> {
         Reply::Checked {
             problems: vec!["row 3 missing from index".into()],
         },
+        Reply::ExportPage(ExportPage {
+            snapshot: 7,
+            entities: vec![entity("Alice")],
+            relations: vec![relation()],
+            next: Some(ExportCursor {
+                entities_after: 1,
+                relations_after: 0,
+            }),
+            total_entities: 2,
+            total_relations: 1,
+        }),
+        Reply::ExportPage(ExportPage::default()),
     ]);
     replies
 }
@@ -216,7 +242,16 @@ fn server_frames() -> Vec<ServerFrame> {
             .map(|(result, id)| ServerFrame::Response(Response { id, result })),
     );
     frames.push(ServerFrame::Event(Event::GraphChanged));
+    frames.push(ServerFrame::ResponsePart(part()));
     frames
+}
+
+fn part() -> ResponsePart {
+    ResponsePart {
+        id: 300,
+        total: 70_000,
+        bytes: Chunk(vec![0, 1, 255]),
+    }
 }
 
 // ---- the samples cover every variant ----------------------------------------
@@ -238,6 +273,7 @@ fn server_frame_variant(f: &ServerFrame) -> usize {
         ServerFrame::Refused(_) => 1,
         ServerFrame::Response(_) => 2,
         ServerFrame::Event(_) => 3,
+        ServerFrame::ResponsePart(_) => 4,
     }
 }
 
@@ -250,6 +286,7 @@ fn op_variant(op: &Op) -> usize {
         Op::Unsubscribe => 4,
         Op::Backup { .. } => 5,
         Op::Check => 6,
+        Op::ExportPage { .. } => 7,
     }
 }
 
@@ -277,6 +314,7 @@ fn reply_variant(r: &Reply) -> usize {
         Reply::Unsubscribed => 4,
         Reply::BackedUp { .. } => 5,
         Reply::Checked { .. } => 6,
+        Reply::ExportPage(_) => 7,
     }
 }
 
@@ -298,6 +336,7 @@ fn op_error_variant(e: &OpError) -> usize {
         OpError::UnknownEntity(_) => 0,
         OpError::Invalid(_) => 1,
         OpError::Storage(_) => 2,
+        OpError::Unanswerable(_) => 3,
     }
 }
 
@@ -356,12 +395,12 @@ fn samples_cover_every_variant() {
         .collect();
 
     assert_covers(&client, client_frame_variant, 2);
-    assert_covers(&server, server_frame_variant, 4);
-    assert_covers(&ops, |op| op_variant(op), 7);
+    assert_covers(&server, server_frame_variant, 5);
+    assert_covers(&ops, |op| op_variant(op), 8);
     assert_covers(&graph_ops, |op| graph_op_variant(op), 10);
-    assert_covers(&replies, |r| reply_variant(r), 7);
+    assert_covers(&replies, |r| reply_variant(r), 8);
     assert_covers(&outcomes, |o| outcome_variant(o), 8);
-    assert_covers(&errors, |e| op_error_variant(e), 3);
+    assert_covers(&errors, |e| op_error_variant(e), 4);
     assert_covers(&events, |e| event_variant(e), 1);
 }
 
@@ -502,6 +541,23 @@ fn welcome_and_refused_bytes_are_frozen() {
         29,                                     // reason length, then reason
     ];
     expected.extend_from_slice(b"protocol 2 is not spoken here");
+    assert_eq!(frame, expected);
+}
+
+#[test]
+fn response_part_bytes_are_pinned() {
+    // Not frozen like the handshake, but the parts of a reply are raw bytes
+    // in one piece (`Chunk`), not a sequence bincode reads byte by byte;
+    // this pins that layout.
+    let frame = encode(&ServerFrame::ResponsePart(part())).expect("encode a part");
+    #[rustfmt::skip]
+    let expected: Vec<u8> = vec![
+        13, 0, 0, 0,                            // body length
+        4,                                      // ServerFrame::ResponsePart
+        251, 0x2c, 0x01,                        // id 300
+        252, 0x70, 0x11, 0x01, 0x00,            // total 70,000
+        3, 0, 1, 255,                           // bytes: length, then the bytes
+    ];
     assert_eq!(frame, expected);
 }
 

@@ -1,5 +1,5 @@
-//! The SQLite graph store: opening the file, the schema, and the nine graph
-//! operations.
+//! The SQLite graph store: opening the file, the schema, the nine graph
+//! operations and the import merge, backups and upkeep.
 //!
 //! # Invariants
 //! - Only this module names `rusqlite`; only the writer thread holds a
@@ -16,9 +16,13 @@
 //! after a crash but may lose the last commits on power loss.
 
 pub mod legacy;
+mod preflight;
 mod read;
 mod schema;
+mod snapshot;
 mod write;
+
+pub use snapshot::Snapshot;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -26,6 +30,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::model::{GraphOp, Outcome};
+pub use preflight::{preflight, Preflight, PreflightError};
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,23 +55,56 @@ pub enum StoreError {
     /// The database can only be read; the reason says why.
     #[error("the database is read-only: {0}")]
     ReadOnly(String),
+    /// A write was passed to [`Store::read`], which runs outside any
+    /// transaction; writes go through a [`Batch`].
+    #[error("{tool} is a write; run it in a batch")]
+    WriteOutsideBatch { tool: &'static str },
     /// A newer memgraphd wrote this file. Refuse it, and never delete it.
     #[error("database schema v{found} is newer than this build supports (v{supported}); upgrade memgraphd")]
     SchemaTooNew { found: u32, supported: u32 },
     /// The file is not a database this build can use.
     #[error("{path} is not a memgraphd database: {reason}")]
     NotOurs { path: PathBuf, reason: String },
+    /// SQLite kept another journal mode, e.g. where the file system offers
+    /// no shared memory for a WAL; memgraphd needs WAL.
+    #[error(
+        "{path} cannot be switched to WAL mode (it stays in {mode:?} mode), which memgraphd needs"
+    )]
+    NoWal { path: PathBuf, mode: String },
     #[error("creating directory {path}")]
     CreateDir {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    #[error("creating {path}")]
+    CreateFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `VACUUM INTO` takes the target as SQL text.
+    #[error("the backup path {path} is not valid UTF-8")]
+    BackupPathNotUtf8 { path: PathBuf },
+    /// The copy a backup wrote does not pass `integrity_check`.
+    #[error("the backup {path} failed integrity_check: {}", problems.join("; "))]
+    BackupDamaged {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
     #[error("sqlite")]
     Sqlite(#[from] rusqlite::Error),
-    /// A recorded reply could not be decoded; the record is from another build.
-    #[error("decoding a recorded reply")]
-    Record(String),
+    /// The answer to a write could not be encoded for the record of
+    /// applied requests.
+    #[error("encoding the reply to record it: {0}")]
+    RecordEncode(String),
+    /// A recorded reply could not be decoded: the record is from another
+    /// build, or damaged.
+    #[error("decoding a recorded reply: {0}")]
+    RecordDecode(String),
+    /// A snapshot needs a database file; an in-memory store has none.
+    #[error("an in-memory database cannot be read from a snapshot")]
+    InMemory,
 }
 
 impl StoreError {
@@ -78,7 +116,7 @@ impl StoreError {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
             ),
-            StoreError::CreateDir { source, .. } => {
+            StoreError::CreateDir { source, .. } | StoreError::CreateFile { source, .. } => {
                 source.kind() == std::io::ErrorKind::PermissionDenied
             }
             _ => false,
@@ -111,13 +149,25 @@ pub struct Store {
 
 impl Store {
     /// Opens the database at `path`, creating it and its missing parent
-    /// directories, and migrates it to the current schema.
+    /// directories (private to their owner, see [`crate::privacy`]), and
+    /// migrates it to the current schema.
     pub fn open(path: &Path, durability: Durability) -> Result<Store, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+            crate::privacy::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
                 path: parent.to_owned(),
                 source,
             })?;
+        }
+        // SQLite would create the file with mode 0644 whatever the umask; an
+        // empty file of ours is a new database to it, and its -wal and -shm
+        // take this file's mode.
+        if !path.exists() {
+            match create_private(path) {
+                // Another process created it meanwhile: it is a database now.
+                Err(StoreError::CreateFile { source, .. })
+                    if source.kind() == std::io::ErrorKind::AlreadyExists => {}
+                other => other?,
+            }
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -203,9 +253,9 @@ impl Store {
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if path.is_some() && !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::NotOurs {
+            return Err(StoreError::NoWal {
                 path: path.unwrap_or_default(),
-                reason: format!("journal mode stays {mode:?}, not WAL"),
+                mode,
             });
         }
         let synchronous = match durability {
@@ -245,10 +295,9 @@ impl Store {
     /// can write outside a transaction.
     pub fn read(&self, op: &GraphOp) -> Result<Outcome, StoreError> {
         if op.is_write() {
-            return Err(StoreError::ReadOnly(format!(
-                "{} is a write; run it in a batch",
-                op.tool_name()
-            )));
+            return Err(StoreError::WriteOutsideBatch {
+                tool: op.tool_name(),
+            });
         }
         crate::limits::check(op)?;
         read::run(&self.conn, op)
@@ -281,17 +330,24 @@ impl Store {
     /// Writes a consistent, compacted copy of the database to `target`
     /// (which must not exist) and checks the copy; returns its size.
     pub fn backup_to(&self, target: &Path) -> Result<u64, StoreError> {
-        let target_text = target.to_str().ok_or_else(|| StoreError::NotOurs {
-            path: target.to_owned(),
-            reason: "the backup path is not valid UTF-8".into(),
-        })?;
-        self.conn.execute("VACUUM INTO ?1", [target_text])?;
+        let target_text = target
+            .to_str()
+            .ok_or_else(|| StoreError::BackupPathNotUtf8 {
+                path: target.to_owned(),
+            })?;
+        // VACUUM INTO fills an empty file as it finds it, so the copy is
+        // private from its first byte.
+        create_private(target)?;
+        if let Err(e) = self.conn.execute("VACUUM INTO ?1", [target_text]) {
+            let _ = std::fs::remove_file(target);
+            return Err(e.into());
+        }
         let copy = Connection::open_with_flags(target, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let problems = integrity_problems(&copy)?;
         if !problems.is_empty() {
-            return Err(StoreError::NotOurs {
+            return Err(StoreError::BackupDamaged {
                 path: target.to_owned(),
-                reason: format!("the copy failed integrity_check: {}", problems.join("; ")),
+                problems,
             });
         }
         Ok(std::fs::metadata(target).map(|m| m.len()).unwrap_or(0))
@@ -390,7 +446,7 @@ impl Batch<'_> {
         let now = now_millis();
         let outcome = write::run(&savepoint, op, now)?;
         let reply = bincode::serde::encode_to_vec(&outcome, bincode::config::standard())
-            .map_err(|e| StoreError::Record(e.to_string()))?;
+            .map_err(|e| StoreError::RecordEncode(e.to_string()))?;
         savepoint
             .prepare_cached(
                 "INSERT INTO applied_requests (request_id, reply, applied_at) VALUES (?1, ?2, ?3)",
@@ -410,7 +466,7 @@ impl Batch<'_> {
             .map(|bytes| {
                 bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
                     .map(|(outcome, _)| outcome)
-                    .map_err(|e| StoreError::Record(e.to_string()))
+                    .map_err(|e| StoreError::RecordDecode(e.to_string()))
             })
             .transpose()
     }
@@ -446,6 +502,20 @@ pub fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
+/// Creates `path` as a new, empty file only its owner may use; fails if
+/// anything exists there.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    crate::privacy::file_options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map(drop)
+        .map_err(|source| StoreError::CreateFile {
+            path: path.to_owned(),
+            source,
+        })
+}
+
 fn integrity_problems(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut stmt = conn.prepare("PRAGMA integrity_check")?;
     let lines = stmt
@@ -478,5 +548,7 @@ fn not_ours(path: &Option<PathBuf>, e: rusqlite::Error) -> StoreError {
     }
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

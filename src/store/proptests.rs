@@ -1,4 +1,4 @@
-//! Property test of the store against a model of TOOLS.md.
+//! Property test of the store against a model of docs/TOOLS.md.
 //!
 //! [`Model`] is the contract transcribed as plainly as possible: two `Vec`s
 //! in insertion order, linear searches, Rust's `to_lowercase` and
@@ -12,13 +12,13 @@ use std::collections::HashSet;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use super::super::{Store, StoreError};
+use super::{Store, StoreError};
 use crate::model::{
     AddedObservations, CreatedEntities, Deleted, Entity, Graph, GraphOp, MissingObservation,
     ObservationAdd, ObservationDelete, Outcome, Relation,
 };
 
-/// The knowledge graph of TOOLS.md, with no index and no cleverness.
+/// The knowledge graph of docs/TOOLS.md, with no index and no cleverness.
 #[derive(Debug, Default)]
 struct Model {
     entities: Vec<Entity>,

@@ -1,12 +1,9 @@
 //! Unit tests of the store, through [`Store::apply`] and [`Batch`] on
 //! in-memory and temp-file databases: the edge cases of each of the nine
 //! operations, every limit, group commit and idempotent retries, and the
-//! migrations (old, new, foreign and repeated). `proptests` checks random
-//! operation sequences against a model of TOOLS.md.
-
-// A sibling file, src/store/proptests.rs, not src/store/tests/proptests.rs.
-#[path = "proptests.rs"]
-mod proptests;
+//! migrations (old, new, foreign and repeated). The sibling module
+//! `proptests` checks random operation sequences against a model of
+//! docs/TOOLS.md.
 
 use std::path::Path;
 
@@ -1726,4 +1723,73 @@ fn migrating_twice_is_a_no_op() {
         assert_eq!(graph(&mut s).entities, [entity("A", "t", &["a"])]);
         s.close().expect("closes");
     }
+}
+
+// ---- errors say what happened ----------------------------------------------
+
+#[test]
+fn a_write_passed_to_read_is_refused_as_such() {
+    let s = store();
+    let err = s
+        .read(&GraphOp::DeleteEntities(strings(&["A"])))
+        .expect_err("a write is refused");
+    assert!(
+        matches!(
+            err,
+            StoreError::WriteOutsideBatch {
+                tool: "delete_entities"
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "delete_entities is a write; run it in a batch"
+    );
+}
+
+#[test]
+fn a_damaged_record_is_refused_with_its_reason() {
+    let mut s = store();
+    s.connection()
+        .execute(
+            "INSERT INTO applied_requests (request_id, reply, applied_at) VALUES (?1, ?2, 0)",
+            rusqlite::params![b"req".as_slice(), [0xffu8; 3].as_slice()],
+        )
+        .expect("a record is planted");
+    let mut batch = s.batch().expect("a batch starts");
+    let err = batch
+        .apply_once(b"req", &GraphOp::CreateEntities(vec![]))
+        .expect_err("the record cannot be decoded");
+    let StoreError::RecordDecode(reason) = &err else {
+        panic!("expected RecordDecode, got {err:?}");
+    };
+    assert!(!reason.is_empty());
+    assert_eq!(
+        err.to_string(),
+        format!("decoding a recorded reply: {reason}")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_backup_is_private_and_its_path_must_be_text() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir();
+    let mut s = Store::open(&dir.path().join("memory.db"), Durability::Full).expect("opens");
+    create(&mut s, vec![entity("A", "t", &["a"])]);
+    let copy = dir.path().join("copy.db");
+    assert!(s.backup_to(&copy).expect("backs up") > 0);
+    let mode = std::fs::metadata(&copy).expect("copy").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the copy is private whatever the umask");
+
+    let odd = dir.path().join(OsStr::from_bytes(b"copy-\xff.db"));
+    let err = s.backup_to(&odd).expect_err("not UTF-8");
+    assert!(
+        matches!(&err, StoreError::BackupPathNotUtf8 { path } if path == &odd),
+        "{err:?}"
+    );
+    assert!(!odd.exists(), "nothing was written");
 }

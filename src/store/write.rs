@@ -1,4 +1,4 @@
-//! The six writing operations, run inside a savepoint of the caller's
+//! The six writing operations and the import merge, run inside a savepoint of the caller's
 //! transaction (see [`super::Batch`]).
 //!
 //! Each checks everything that can fail on the caller's side (unknown

@@ -3,6 +3,7 @@
 //! session exit, and protocol refusal.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -136,6 +137,10 @@ fn mixed_concurrent_workload_ends_in_the_predicted_graph() {
     );
 }
 
+/// How long the write storm may take to reach each of its marks.
+#[cfg(unix)]
+const STORM_LIMIT: Duration = Duration::from_secs(30);
+
 #[test]
 #[cfg(unix)]
 fn kill_9_during_a_write_storm_loses_and_doubles_nothing() {
@@ -143,16 +148,21 @@ fn kill_9_during_a_write_storm_loses_and_doubles_nothing() {
     let mut probe = env.shim();
     probe.call_ok("read_graph", json!({}));
     let first_daemon = env.daemon_pid().expect("a daemon runs");
+    // Acknowledged writes of all writers, so the kill lands mid-storm and the
+    // storm goes on until writes are acknowledged by the next daemon.
+    let acks = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
     let acked: Vec<Vec<String>> = std::thread::scope(|s| {
         let writers: Vec<_> = (0..4)
             .map(|i| {
-                let env = &env;
+                let (env, acks, stop) = (&env, &acks, &stop);
                 s.spawn(move || {
                     let mut shim = env.shim();
                     let mut acked = Vec::new();
+                    // A bound in case the test fails before it says stop.
                     let started = Instant::now();
                     let mut j = 0;
-                    while started.elapsed() < Duration::from_millis(1500) {
+                    while !stop.load(Ordering::Relaxed) && started.elapsed() < STORM_LIMIT {
                         let name = format!("k{i}-{j}");
                         j += 1;
                         let result =
@@ -165,14 +175,21 @@ fn kill_9_during_a_write_storm_loses_and_doubles_nothing() {
                         assert_eq!(names(created), vec![name.clone()], "{result:#}");
                         assert!(created.get("skipped").is_none(), "{result:#}");
                         acked.push(name);
+                        acks.fetch_add(1, Ordering::Relaxed);
                     }
                     acked
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(400));
+        let storm = || acks.load(Ordering::Relaxed);
+        wait_until("writes before the kill", STORM_LIMIT, || storm() >= 20);
         // SAFETY: kill has no memory preconditions.
         unsafe { libc::kill(first_daemon as i32, libc::SIGKILL) };
+        let at_kill = storm();
+        wait_until("writes after the kill", STORM_LIMIT, || {
+            storm() >= at_kill + 20
+        });
+        stop.store(true, Ordering::Relaxed);
         writers
             .into_iter()
             .map(|h| h.join().expect("writer"))
@@ -301,7 +318,7 @@ fn a_hello_with_an_older_protocol_is_refused_with_a_clear_message() {
         .build()
         .expect("runtime");
     let answer = runtime.block_on(async {
-        let mut stream = memgraphd::daemon::socket::connect(&env.socket_path())
+        let mut stream = memgraphd::instance::socket::connect(&env.socket_path())
             .await
             .expect("connecting");
         let hello = ClientFrame::Hello(Hello {
@@ -343,7 +360,7 @@ fn sigterm_stops_the_daemon_cleanly_and_sessions_carry_on() {
     wait_until(
         "the daemon to release its lock",
         Duration::from_secs(10),
-        || !memgraphd::daemon::lock::InstanceLock::is_held(&lock),
+        || !memgraphd::instance::lock::InstanceLock::is_held(&lock),
     );
     assert!(
         !env.socket_path().exists(),
@@ -434,7 +451,7 @@ fn a_database_from_a_newer_build_fails_calls_clearly_and_stays_untouched() {
 #[test]
 fn an_older_daemon_is_asked_to_stop_and_replaced() {
     use interprocess::local_socket::traits::tokio::Listener as _;
-    use memgraphd::daemon::{lock::InstanceLock, socket};
+    use memgraphd::instance::{lock::InstanceLock, socket};
     use memgraphd::protocol::{self, ClientFrame, Op, Reply, Response, ServerFrame, Welcome};
 
     let env = TestEnv::new();
@@ -508,7 +525,7 @@ fn an_older_daemon_is_asked_to_stop_and_replaced() {
 #[cfg(unix)]
 fn a_daemon_of_an_older_protocol_is_terminated_and_replaced() {
     use interprocess::local_socket::traits::tokio::Listener as _;
-    use memgraphd::daemon::{lock::InstanceLock, socket};
+    use memgraphd::instance::{lock::InstanceLock, socket};
     use memgraphd::protocol::{self, ClientFrame, Refused, ServerFrame};
 
     let env = TestEnv::new();

@@ -2,6 +2,7 @@
 //! an MCP client drives it, each test on its own temporary database.
 
 mod admin;
+mod big;
 mod conformance;
 mod daemon;
 #[cfg(unix)]
@@ -9,5 +10,9 @@ mod faults;
 mod hooks;
 #[cfg(unix)]
 mod hostile;
+#[cfg(unix)]
+mod privacy;
 mod project;
+#[cfg(target_os = "linux")]
+mod startup;
 mod support;

@@ -38,7 +38,7 @@ pub enum LockError {
 impl InstanceLock {
     /// Takes the lock without waiting.
     pub fn acquire(path: &Path) -> Result<InstanceLock, LockError> {
-        let file = OpenOptions::new()
+        let file = crate::privacy::file_options()
             .create(true)
             .truncate(false)
             .write(true)
