@@ -237,18 +237,21 @@ fn merge(groups: &mut Vec<Value>, event: HookEvent, command: &str) -> Merge {
 
 /// Writes the plan: a backup of the old file first, then the new file
 /// atomically. Returns the backup's path, if there was a file to back up.
+///
+/// The backup and a new settings file are private (they may hold tokens in
+/// `env`); a replaced settings file keeps the mode it had.
 pub fn apply(plan: &Plan) -> Result<Option<PathBuf>, InstallError> {
     let write_error = |path: &Path| {
         let path = path.to_owned();
         move |source| InstallError::Write { path, source }
     };
     if let Some(dir) = plan.path.parent() {
-        std::fs::create_dir_all(dir).map_err(write_error(dir))?;
+        crate::privacy::create_dir_all(dir).map_err(write_error(dir))?;
     }
     let backup = match &plan.before {
         Some(before) => {
             let path = backup_path(&plan.path);
-            std::fs::write(&path, before).map_err(write_error(&path))?;
+            write_new(&path, before).map_err(write_error(&path))?;
             Some(path)
         }
         None => None,
@@ -256,8 +259,13 @@ pub fn apply(plan: &Plan) -> Result<Option<PathBuf>, InstallError> {
     let mut temp = plan.path.as_os_str().to_owned();
     temp.push(format!(".memgraphd-{}.tmp", std::process::id()));
     let temp = PathBuf::from(temp);
-    let written =
-        std::fs::write(&temp, &plan.after).and_then(|()| std::fs::rename(&temp, &plan.path));
+    let _ = std::fs::remove_file(&temp);
+    let written = write_new(&temp, &plan.after)
+        .and_then(|()| match std::fs::metadata(&plan.path) {
+            Ok(old) => std::fs::set_permissions(&temp, old.permissions()),
+            Err(_) => Ok(()),
+        })
+        .and_then(|()| std::fs::rename(&temp, &plan.path));
     if let Err(source) = written {
         let _ = std::fs::remove_file(&temp);
         return Err(InstallError::Write {
@@ -266,6 +274,17 @@ pub fn apply(plan: &Plan) -> Result<Option<PathBuf>, InstallError> {
         });
     }
     Ok(backup)
+}
+
+/// Creates `path` (it must not exist) private to its owner, with `text`.
+fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = crate::privacy::file_options()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 /// `settings.json.bak-<unix seconds>`, or with a counter when that exists:

@@ -292,6 +292,14 @@ fn hooks_install_is_idempotent_keeps_other_settings_and_backs_up() {
     });
     let original_text = serde_json::to_string_pretty(&original).expect("serializing");
     std::fs::write(settings_path(&home), &original_text).expect("writing settings.json");
+    #[cfg(unix)]
+    let original_mode = {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = 0o640;
+        std::fs::set_permissions(settings_path(&home), std::fs::Permissions::from_mode(mode))
+            .expect("chmod");
+        mode
+    };
 
     let first = install(&env, &home, &[]);
     assert!(first.status.success(), "{first:?}");
@@ -320,6 +328,17 @@ fn hooks_install_is_idempotent_keeps_other_settings_and_backs_up() {
         std::fs::read_to_string(&made[0]).expect("reading the backup"),
         original_text
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&made[0]), 0o600, "the backup is private");
+        assert_eq!(
+            mode(&settings_path(&home)),
+            original_mode,
+            "the mode is kept"
+        );
+    }
 
     let written = std::fs::read(settings_path(&home)).expect("reading settings.json");
     let second = install(&env, &home, &[]);
