@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::error::ErrorKind;
 use clap::Parser;
 use memgraphd::cli::{self, Cli};
 
@@ -12,7 +13,10 @@ fn main() -> ExitCode {
         Ok(args) => args,
         // Claude Code blocks the user's prompt when a hook exits with 2,
         // clap's code for bad arguments: a hook never does.
-        Err(_) if std::env::args().skip(1).any(|a| a == "hook") => {
+        Err(e)
+            if std::env::args().skip(1).any(|a| a == "hook")
+                && !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) =>
+        {
             return ExitCode::SUCCESS;
         }
         Err(e) => e.exit(),
