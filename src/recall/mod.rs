@@ -23,6 +23,10 @@ pub mod render;
 #[cfg(test)]
 mod tests;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
 use crate::client::{Client, ClientError};
 use crate::model::{Entity, Graph, GraphOp, Outcome};
 use crate::project::Project;
@@ -109,10 +113,38 @@ pub async fn session_context(
 
 /// What memory holds that bears on `prompt`, or `None` when nothing does.
 pub async fn prompt_context(client: &Client, prompt: &str) -> Result<Option<String>, RecallError> {
-    let mut found = Vec::new();
-    for word in rank::words(prompt) {
-        let graph = search(client, &word).await?;
-        found.push((word, graph));
+    let words = rank::words(prompt);
+    // All in flight at once on the one connection: while the daemon runs
+    // one search, the answer to the one before is being decoded here.
+    let graphs = join_all(words.iter().map(|word| search(client, word)).collect()).await;
+    let mut found = Vec::with_capacity(words.len());
+    for (word, graph) in words.into_iter().zip(graphs) {
+        found.push((word, graph?));
     }
     Ok(render::prompt_context(&rank::rank(&found)))
+}
+
+/// Runs the futures concurrently on this task and returns their outputs in
+/// order (what `futures::future::join_all` does, for a handful of them).
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }

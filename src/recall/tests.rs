@@ -151,3 +151,20 @@ fn control_characters_never_break_a_line() {
         "- multi line [t ab]: one two"
     );
 }
+
+#[tokio::test]
+async fn join_all_keeps_the_order_of_its_futures() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+    let slow = async move { rx.await.unwrap_or(0) };
+    let fast = async move {
+        let _ = tx.send(7);
+        1
+    };
+    // The first waits on the second: only concurrent polling finishes.
+    let joined = super::join_all(vec![
+        Box::pin(slow) as std::pin::Pin<Box<dyn std::future::Future<Output = u32>>>,
+        Box::pin(fast),
+    ])
+    .await;
+    assert_eq!(joined, [7, 1]);
+}
