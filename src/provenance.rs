@@ -1,6 +1,6 @@
 //! Who makes a change: the session, the MCP client, the project and the
-//! working directory a shim reports with its writes (the crate's EXTENSIONS
-//! contract, "History, undo and provenance").
+//! working directory a shim reports with its writes, so that history can
+//! say who did what, from which project.
 //!
 //! The shim builds a [`Provenance`] per call (`shim::session`); the daemon
 //! will store it on each change once the protocol carries it. Until then it

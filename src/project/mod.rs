@@ -1,7 +1,7 @@
 //! The project a session works on: a stable key and a short name, resolved
-//! at each call (see the crate's EXTENSIONS contract, "The project of a
-//! session"). memgraphd is one memory across all projects; the project is an
-//! attribute of a change, never a namespace.
+//! at each call. memgraphd is one memory across all projects; the project
+//! is an attribute of a change (who wrote it, from where), never a
+//! namespace: names stay globally unique and the official reads global.
 //!
 //! # Precedence
 //! The first of these that is set wins ([`Inputs::choose`], pure):

@@ -86,7 +86,7 @@ fn remote_keys_keep_what_tells_repositories_apart() {
         ("ssh://git@[::1]:2222/a/b.git", "[::1]/a/b"),
         ("file:///srv/git/b.git", "/srv/git/b"),
         ("/srv/git/b.git", "/srv/git/b"),
-        ("../shared/b.git", "../shared/b"),
+        ("../common/b.git", "../common/b"),
         ("host:~/b.git", "host/~/b"),
         ("https://github.com/a/b.git?ref=x#y", "github.com/a/b"),
     ];
