@@ -176,7 +176,7 @@ mod tests {
     fn provenance_carries_session_client_project_and_cwd() {
         let s = session(Inputs {
             explicit: Some("github.com/acme/tools".into()),
-            cwd: Some(PathBuf::from("/work/here")),
+            cwd: Some(PathBuf::from("/home/dev/here")),
             ..Inputs::default()
         });
         assert_eq!(s.provenance().client, None);
@@ -191,7 +191,7 @@ mod tests {
             p.project.map(|p| p.key).as_deref(),
             Some("github.com/acme/tools")
         );
-        assert_eq!(p.cwd, Some(PathBuf::from("/work/here")));
+        assert_eq!(p.cwd, Some(PathBuf::from("/home/dev/here")));
     }
 
     #[test]
