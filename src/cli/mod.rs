@@ -224,6 +224,12 @@ pub enum CliError {
     },
     #[error("exporting")]
     Export(#[source] AdminError),
+    #[error("exporting to {}", file.display())]
+    ExportTo {
+        file: PathBuf,
+        #[source]
+        source: AdminError,
+    },
     #[error("backing up to {}", file.display())]
     Backup {
         file: PathBuf,
