@@ -7,7 +7,11 @@ use std::time::Duration;
 /// User plus system CPU time of a process, all its threads (live and
 /// exited) included, from `/proc/<pid>/stat`.
 pub fn cpu_time(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// utime + stime of a `stat` line.
+fn ticks(stat: &str) -> Option<Duration> {
     // The command name may hold spaces and parentheses: fields start after
     // the last `)`.
     let after_name = stat.rsplit_once(')')?.1;
@@ -16,6 +20,30 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
     let stime: u64 = tokens.get(12)?.parse().ok()?;
     // USER_HZ is 100 on every Linux architecture we run on.
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// CPU time of each live thread of a process, by thread name (threads of
+/// one name summed), from `/proc/<pid>/task/*/stat`.
+pub fn thread_times(pid: u32) -> Vec<(String, Duration)> {
+    let mut out: Vec<(String, Duration)> = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
+        let Some(time) = ticks(&stat) else { continue };
+        let name = std::fs::read_to_string(path.join("comm"))
+            .map(|n| n.trim().to_string())
+            .unwrap_or_default();
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => entry.1 += time,
+            None => out.push((name, time)),
+        }
+    }
+    out
 }
 
 /// `VmRSS` (resident now) and `VmHWM` (resident at its peak) of a process,

@@ -153,6 +153,7 @@ pub fn print(results: &[(Kind, ServerReport)], data: &Dataset, plan: &Plan) {
         "workload".to_string(),
         "wall".to_string(),
         "server CPU".to_string(),
+        "daemon threads".to_string(),
     ]];
     for (kind, report) in results {
         for line in &report.cpu {
@@ -161,11 +162,17 @@ pub fn print(results: &[(Kind, ServerReport)], data: &Dataset, plan: &Plan) {
                 .iter()
                 .map(|(role, spent)| format!("{role} {:.2} s", spent.as_secs_f64()))
                 .collect();
+            let threads: Vec<String> = line
+                .daemon_threads
+                .iter()
+                .map(|(name, spent)| format!("{name} {:.2} s", spent.as_secs_f64()))
+                .collect();
             cpu_rows.push(vec![
                 kind.label().to_string(),
                 line.workload.to_string(),
                 duration(line.wall),
                 cpu.join(", "),
+                threads.join(", "),
             ]);
         }
     }

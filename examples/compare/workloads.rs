@@ -140,6 +140,8 @@ pub struct CpuLine {
     pub wall: Duration,
     /// CPU time per role (shim, daemon, node), summed over processes.
     pub cpu: Vec<(String, Duration)>,
+    /// memgraphd's daemon CPU by thread name.
+    pub daemon_threads: Vec<(String, Duration)>,
 }
 
 /// Everything measured on one server.
@@ -171,17 +173,42 @@ impl ServerReport {
 struct CpuMark {
     wall: Instant,
     cpu: Vec<(&'static str, u32, Option<Duration>)>,
+    /// memgraphd's daemon, thread by thread: the writer thread runs SQLite,
+    /// the main thread moves frames.
+    daemon_threads: Option<(u32, Vec<(String, Duration)>)>,
 }
 
 impl CpuMark {
     fn take(processes: &[(&'static str, u32)]) -> CpuMark {
+        let daemon = processes.iter().find(|(role, _)| *role == "daemon");
         CpuMark {
             wall: Instant::now(),
             cpu: processes
                 .iter()
                 .map(|&(role, pid)| (role, pid, procfs::cpu_time(pid)))
                 .collect(),
+            daemon_threads: daemon.map(|&(_, pid)| (pid, procfs::thread_times(pid))),
         }
+    }
+
+    /// The daemon's CPU per thread since the mark, busiest first.
+    fn threads(&self) -> Vec<(String, Duration)> {
+        let Some((pid, before)) = &self.daemon_threads else {
+            return Vec::new();
+        };
+        let mut spent: Vec<(String, Duration)> = procfs::thread_times(*pid)
+            .into_iter()
+            .map(|(name, after)| {
+                let was = before
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or(Duration::ZERO, |b| b.1);
+                (name, after.saturating_sub(was))
+            })
+            .filter(|(_, d)| !d.is_zero())
+            .collect();
+        spent.sort_by_key(|s| std::cmp::Reverse(s.1));
+        spent
     }
 
     fn line(&self, workload: &'static str) -> CpuLine {
@@ -202,6 +229,7 @@ impl CpuMark {
         CpuLine {
             workload,
             wall: self.wall.elapsed(),
+            daemon_threads: self.threads(),
             cpu: per_role
                 .into_iter()
                 .map(|(role, spent, n)| {
