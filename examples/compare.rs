@@ -25,9 +25,13 @@
 //! and its daemon is stopped at the end. Every call has a reply timeout and
 //! every loop a time budget, so a stuck server cannot hang the run.
 
+#[path = "compare/answers.rs"]
+mod answers;
 mod common;
 #[path = "compare/dataset.rs"]
 mod dataset;
+#[path = "compare/measure.rs"]
+mod measure;
 #[path = "compare/procfs.rs"]
 mod procfs;
 #[path = "compare/report.rs"]
@@ -85,7 +89,7 @@ struct Args {
     #[arg(long, default_value_t = 1800)]
     load_budget: u64,
     /// Seconds one reply may take.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 120)]
     reply_timeout: u64,
     /// The servers to run, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "memgraphd,official,seed")]

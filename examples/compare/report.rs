@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::dataset::Dataset;
 use crate::servers::Kind;
-use crate::workloads::{thousands, Plan, Row, ServerReport};
+use crate::workloads::{Plan, Row, ServerReport};
 
 /// One measured figure.
 #[derive(Clone, Copy, Debug)]
@@ -66,6 +66,19 @@ pub fn bytes(b: u64) -> String {
 
 pub fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Prints the table, the details and the CPU lines.
@@ -185,19 +198,27 @@ fn ratio(row: Row, ours: &ServerReport, peer: &ServerReport) -> String {
     if row.lower_is_better().is_none() {
         return String::new();
     }
-    let figure = |r: &ServerReport| {
+    let figure = |r: &ServerReport, row: Row| {
         r.cells
             .get(&row)
             .and_then(|c| c.figure.as_ref().ok().copied())
     };
-    match (figure(ours), figure(peer)) {
+    // The peers have no durability setting: memgraphd's `normal` creates
+    // are held against their only ones.
+    let peer_row = match row {
+        Row::CreatesNormal => Row::CreatesFull,
+        other => other,
+    };
+    match (figure(ours, row), figure(peer, peer_row)) {
         (Some(a), Some(b)) if b.value() > 0.0 => {
             let r = a.value() / b.value();
-            if r >= 0.095 {
-                format!("{r:.2}×")
+            // Two significant digits, however small the ratio.
+            let decimals = if r >= 0.095 || r <= 0.0 {
+                2
             } else {
-                format!("{r:.3}×")
-            }
+                (1.0 - r.log10().floor()) as usize
+            };
+            format!("{r:.decimals$}×")
         }
         _ => String::new(),
     }
