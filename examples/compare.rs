@@ -22,8 +22,10 @@
 //! ```
 //!
 //! memgraphd runs on a private database and socket in a temporary directory,
-//! and its daemon is stopped at the end. Every call has a reply timeout and
-//! every loop a time budget, so a stuck server cannot hang the run.
+//! and its daemon is stopped at the end (and, should the run be interrupted,
+//! exits by itself a minute after its last session). Every call has a reply
+//! timeout and every loop a time budget, so a stuck server cannot hang the
+//! run.
 
 #[path = "compare/answers.rs"]
 mod answers;

@@ -157,9 +157,11 @@ impl Server {
     pub fn session(&self, name: &str) -> Result<Session> {
         let mut command = match &self.place {
             Place::Memgraphd { home, durability } => {
+                // An interrupted run cannot stop its daemon: this one exits by
+                // itself a minute after its last session.
                 let mut command = match durability {
-                    Some(d) => home.command(&["mcp", "--durability", d]),
-                    None => home.command(&["mcp"]),
+                    Some(d) => home.command(&["mcp", "--idle-timeout", "60s", "--durability", d]),
+                    None => home.command(&["mcp", "--idle-timeout", "60s"]),
                 };
                 // A size guard, where the build has one, would cut the
                 // whole-graph reads the peers answer in full.
