@@ -190,6 +190,57 @@ pub fn print(results: &[(Kind, ServerReport)], data: &Dataset, plan: &Plan) {
         }
     }
     print_table(&cpu_rows, 2);
+    println!();
+    print_cpu_ratios(results);
+}
+
+/// Total server CPU per workload and memgraphd ÷ peer: what each server
+/// computes, which a busy machine distorts far less than wall time (it
+/// leaves out waiting, fsync included).
+fn print_cpu_ratios(results: &[(Kind, ServerReport)]) {
+    let Some(ours) = results.iter().find(|(k, _)| *k == Kind::Memgraphd) else {
+        return;
+    };
+    let peers: Vec<&(Kind, ServerReport)> = results
+        .iter()
+        .filter(|(k, _)| *k != Kind::Memgraphd)
+        .collect();
+    let total = |report: &ServerReport, workload: &str| {
+        report
+            .cpu
+            .iter()
+            .find(|line| line.workload == workload)
+            .map(|line| line.cpu.iter().map(|(_, spent)| *spent).sum::<Duration>())
+    };
+    println!("Server CPU per workload, all of a server's processes:");
+    let mut header = vec!["workload".to_string()];
+    header.extend(results.iter().map(|(k, _)| k.label().to_string()));
+    header.extend(
+        peers
+            .iter()
+            .map(|(k, _)| format!("memgraphd ÷ {}", k.label())),
+    );
+    let mut rows = vec![header];
+    for line in &ours.1.cpu {
+        let mut row = vec![line.workload.to_string()];
+        for (_, report) in results {
+            row.push(
+                total(report, line.workload)
+                    .map_or_else(String::new, |d| format!("{:.2} s", d.as_secs_f64())),
+            );
+        }
+        let mine = total(&ours.1, line.workload);
+        for (_, peer) in &peers {
+            row.push(match (mine, total(peer, line.workload)) {
+                (Some(a), Some(b)) if !b.is_zero() => {
+                    format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64())
+                }
+                _ => String::new(),
+            });
+        }
+        rows.push(row);
+    }
+    print_table(&rows, 1);
 }
 
 /// memgraphd's figure over the peer's, when both exist and it means
