@@ -1,7 +1,8 @@
 //! The MCP client shared by the examples that drive the real `memgraphd`
 //! binary: a private home whose daemon is stopped on drop ([`Home`]), MCP
-//! sessions on `memgraphd mcp` processes with reply timeouts ([`Session`]),
-//! and a few measuring helpers ([`rss_kib`], [`percentile`]).
+//! sessions on `memgraphd mcp` processes (or any MCP server on stdio) with
+//! reply timeouts ([`Session`]), and a few measuring helpers ([`rss_kib`],
+//! [`percentile`]).
 //!
 //! Each example includes it with `mod common;` and uses a part of it.
 
@@ -164,9 +165,10 @@ impl Drop for Home {
     }
 }
 
-/// A line the shim wrote, as the reader thread saw it.
+/// A line the server wrote, as the reader thread saw it, with when its last
+/// byte arrived (so a reply's time excludes this client's JSON parsing).
 enum Incoming {
-    Message(Value),
+    Message(Value, Instant),
     NotJson(String),
     Closed,
 }
@@ -178,14 +180,17 @@ pub struct Session {
     stdin: Option<ChildStdin>,
     incoming: mpsc::Receiver<Incoming>,
     next_id: u64,
+    reply_timeout: Duration,
+    last_reply_at: Option<Instant>,
     /// Notifications (and requests from the server) that arrived while
     /// waiting for answers, oldest first.
     pub notifications: Vec<Value>,
 }
 
 impl Session {
-    /// Spawns `command` (a `memgraphd mcp`) and initializes the session.
-    fn start(name: &str, mut command: Command, stderr: Stdio) -> Result<Session> {
+    /// Spawns `command` (a `memgraphd mcp`, or any MCP server on stdio) and
+    /// initializes the session.
+    pub fn start(name: &str, mut command: Command, stderr: Stdio) -> Result<Session> {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -207,8 +212,9 @@ impl Session {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
+                let arrived = Instant::now();
                 let item = match serde_json::from_str(&line) {
-                    Ok(value) => Incoming::Message(value),
+                    Ok(value) => Incoming::Message(value, arrived),
                     Err(_) => Incoming::NotJson(line),
                 };
                 if tx.send(item).is_err() {
@@ -223,6 +229,8 @@ impl Session {
             stdin: Some(stdin),
             incoming,
             next_id: 0,
+            reply_timeout: REPLY_TIMEOUT,
+            last_reply_at: None,
             notifications: Vec::new(),
         };
         session.initialize()?;
@@ -254,6 +262,16 @@ impl Session {
         self.child.id()
     }
 
+    /// How long each later reply may take ([`REPLY_TIMEOUT`] until set).
+    pub fn set_reply_timeout(&mut self, timeout: Duration) {
+        self.reply_timeout = timeout;
+    }
+
+    /// When the last byte of the latest reply to a request arrived.
+    pub fn last_reply_at(&self) -> Option<Instant> {
+        self.last_reply_at
+    }
+
     /// Writes one message, as a line.
     pub fn send(&mut self, message: &Value) -> Result<()> {
         let name = &self.name;
@@ -274,7 +292,12 @@ impl Session {
     fn receive_until(&mut self, deadline: Instant, waiting_for: &str) -> Result<Value> {
         let left = deadline.saturating_duration_since(Instant::now());
         match self.incoming.recv_timeout(left) {
-            Ok(Incoming::Message(message)) => Ok(message),
+            Ok(Incoming::Message(message, arrived)) => {
+                if message.get("method").is_none() {
+                    self.last_reply_at = Some(arrived);
+                }
+                Ok(message)
+            }
             Ok(Incoming::NotJson(line)) => bail!(
                 "{}: the shim wrote a line that is not JSON while waiting for {waiting_for}: {line}",
                 self.name
@@ -287,7 +310,7 @@ impl Session {
                 "{}: no message from shim pid {} within {}s while waiting for {waiting_for}",
                 self.name,
                 self.pid(),
-                REPLY_TIMEOUT.as_secs()
+                self.reply_timeout.as_secs()
             ),
         }
     }
@@ -298,7 +321,7 @@ impl Session {
         if !self.notifications.is_empty() {
             return Ok(self.notifications.remove(0));
         }
-        let deadline = Instant::now() + REPLY_TIMEOUT;
+        let deadline = Instant::now() + self.reply_timeout;
         loop {
             let message = self.receive_until(deadline, "a notification")?;
             if message.get("method").is_some() {
@@ -308,13 +331,24 @@ impl Session {
     }
 
     /// Sends a request and returns its `result`; a JSON-RPC error, or no
-    /// reply within [`REPLY_TIMEOUT`], is an error. Notifications that arrive
+    /// reply within the reply timeout, is an error. Notifications that arrive
     /// meanwhile are kept in [`Session::notifications`].
     pub fn request(&mut self, method: &str, params: Value) -> Result<Value> {
+        let mut message = self.request_message(method, params)?;
+        match message.get_mut("result") {
+            Some(result) => Ok(result.take()),
+            None => bail!("{}: {method} failed: {message}", self.name),
+        }
+    }
+
+    /// Sends a request and returns the whole response message, `result` or
+    /// `error`; only no reply within the reply timeout (or a dead server) is
+    /// an error.
+    pub fn request_message(&mut self, method: &str, params: Value) -> Result<Value> {
         self.next_id += 1;
         let id = self.next_id;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
-        let deadline = Instant::now() + REPLY_TIMEOUT;
+        let deadline = Instant::now() + self.reply_timeout;
         let waiting_for = format!("the reply to {method} (id {id})");
         loop {
             let message = self.receive_until(deadline, &waiting_for)?;
@@ -322,13 +356,9 @@ impl Session {
                 self.notifications.push(message);
                 continue;
             }
-            if message["id"].as_u64() != Some(id) {
-                continue;
+            if message["id"].as_u64() == Some(id) {
+                return Ok(message);
             }
-            if let Some(result) = message.get("result") {
-                return Ok(result.clone());
-            }
-            bail!("{}: {method} failed: {message}", self.name);
         }
     }
 

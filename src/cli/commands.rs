@@ -2,6 +2,7 @@
 //! [`crate::shim`], [`crate::daemon`] and [`crate::admin`]; this is the
 //! thin layer that calls it and turns its answer into lines on stdout.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::{hook, hooks_install, CliError, Command, Exit, HooksCommand};
@@ -83,10 +84,19 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
             }
         }
         Command::Export { file } => {
-            let mut progress = Progress::stderr();
-            transfer::export(&paths, file.as_deref(), &mut progress)
-                .await
-                .map_err(CliError::Export)?;
+            // JSONL on the terminal and a line redrawn over it would garble
+            // each other.
+            let mut progress = if file.is_none() && std::io::stdout().is_terminal() {
+                Progress::to(None)
+            } else {
+                Progress::stderr()
+            };
+            if let Err(source) = transfer::export(&paths, file.as_deref(), &mut progress).await {
+                return Err(match file {
+                    Some(file) => CliError::ExportTo { file, source },
+                    None => CliError::Export(source),
+                });
+            }
         }
         Command::Backup { file } => match admin::backup(&paths, &file).await {
             Ok(bytes) => println!(

@@ -269,6 +269,12 @@ pub enum CliError {
     },
     #[error("exporting")]
     Export(#[source] AdminError),
+    #[error("exporting to {}", file.display())]
+    ExportTo {
+        file: PathBuf,
+        #[source]
+        source: AdminError,
+    },
     #[error("installing the Claude Code hooks")]
     HooksInstall(#[source] InstallError),
     #[error("backing up to {}", file.display())]

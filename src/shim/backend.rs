@@ -64,6 +64,11 @@ impl Backend {
                 may_have_written: is_write,
             }),
             Err(ClientError::Op(e)) => Err(CallError::Op(e)),
+            // Refused by this side's bound instead of the daemon's: the
+            // same failure, so the same words.
+            Err(e @ ClientError::ReplyTooLarge { .. }) => {
+                Err(CallError::Op(OpError::Unanswerable(e.to_string())))
+            }
             Err(e) => Err(CallError::Unavailable {
                 may_have_written: is_write && matches!(e, ClientError::Disconnected),
                 reason: crate::error_chain(&e),

@@ -115,7 +115,8 @@ fn issue_9_a_reply_over_the_shims_bound_is_an_error_naming_it() {
         .expect("a message");
     assert_eq!(answer["result"]["isError"], json!(true), "{answer:#}");
     assert!(
-        text.contains("over the limit of 17000000 bytes for one reply"),
+        text.starts_with("The result could not be sent: the reply to request ")
+            && text.contains("over the limit of 17000000 bytes for one reply"),
         "{text}"
     );
     let found = shim.call_ok("open_nodes", json!({"names": ["e00001"]}));
