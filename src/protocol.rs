@@ -7,10 +7,11 @@
 //! limit, see `DECODE_LIMIT`). A frame whose body is over [`MAX_FRAME`] is
 //! refused on both sides, before it is allocated on the reading side, and
 //! the caller drops the connection. Outside this module code sees only
-//! [`encode`], [`decode`], the frame readers and writers, and [`ProtoError`].
-//! The one other place that names bincode is the store, which keeps the
-//! answer to each write (an [`Outcome`]) in the record of applied requests
-//! in the same encoding, without a frame.
+//! [`encode`], [`decode`], the frame readers and writers, the reply parts
+//! ([`Outgoing`], [`Reassembly`]) and [`ProtoError`]. The one other place
+//! that names bincode is the store, which keeps the answer to each write (an
+//! [`Outcome`]) in the record of applied requests in the same encoding,
+//! without a frame.
 //!
 //! A shim sends [`ClientFrame`]s and the daemon answers with [`ServerFrame`]s:
 //! first `Hello` → `Welcome` or `Refused`, then any number of
@@ -20,7 +21,7 @@
 //!
 //! A response too large for one frame arrives as [`ResponsePart`]s instead,
 //! reassembled by the client; one reply totals at most [`MAX_REPLY`] bytes
-//! (see [`parts`]).
+//! (see the `parts` module).
 //!
 //! # The frozen handshake
 //! [`Hello`] is variant 0 of [`ClientFrame`], [`Welcome`] and [`Refused`] are

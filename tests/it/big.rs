@@ -213,3 +213,79 @@ fn issue_9_a_50_mb_memory_exports_and_imports_back_byte_for_byte() {
         "the re-import exports differently"
     );
 }
+
+/// Runs `cmd` with stderr on a fresh pseudo-terminal and returns what it
+/// drew there, and its exit status.
+///
+/// Both ends are opened close-on-exec, as std opens files: a descriptor
+/// inherited by some other child (a daemon, a shim of a test running
+/// meanwhile) would hold the terminal open and the read below would never
+/// end.
+#[cfg(target_os = "linux")]
+fn stderr_on_a_terminal(mut cmd: Command) -> (String, std::process::ExitStatus) {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let mut master = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/ptmx")
+        .expect("opening /dev/ptmx");
+    let mut name = [0 as libc::c_char; 128];
+    // SAFETY: the descriptor is a pty master we own, and `name` is a buffer
+    // of the length passed.
+    let ready = unsafe {
+        libc::grantpt(master.as_raw_fd()) == 0
+            && libc::unlockpt(master.as_raw_fd()) == 0
+            && libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) == 0
+    };
+    assert!(ready, "a pty: {}", std::io::Error::last_os_error());
+    // SAFETY: ptsname_r wrote a NUL-terminated path into `name`.
+    let slave_path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(slave_path.to_str().expect("a UTF-8 pty path"))
+        .expect("opening the pty's other end");
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .expect("spawning memgraphd");
+    // The parent's copy of the slave went into the child: once the child
+    // exits, reading the master ends (EIO on Linux).
+    drop(cmd);
+    let mut drawn = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = master.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        drawn.extend_from_slice(&chunk[..n]);
+    }
+    let status = child.wait().expect("waiting for memgraphd");
+    (String::from_utf8_lossy(&drawn).into_owned(), status)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn issue_9_import_and_export_draw_progress_on_a_terminal() {
+    let env = TestEnv::new();
+    let dir = env.db_path().parent().expect("a dir").to_owned();
+    let input = dir.join("input.jsonl");
+    std::fs::write(&input, memory_file(2_000_000)).expect("writing the memory file");
+    let (drawn, status) =
+        stderr_on_a_terminal(env.memgraphd(&["import", input.to_str().expect("utf-8")]));
+    assert!(status.success(), "{drawn}");
+    assert!(drawn.contains("\rimporting: entities "), "{drawn:?}");
+    assert!(drawn.ends_with('\r'), "the line is cleared: {drawn:?}");
+
+    let out = dir.join("out.jsonl");
+    let (drawn, status) =
+        stderr_on_a_terminal(env.memgraphd(&["export", out.to_str().expect("utf-8")]));
+    assert!(status.success(), "{drawn}");
+    assert!(
+        drawn.contains("\rexporting: entities 41/41 (100%), relations 40/40 (100%)"),
+        "{drawn:?}"
+    );
+    assert!(drawn.ends_with('\r'), "the line is cleared: {drawn:?}");
+}
