@@ -1,4 +1,4 @@
-//! Property test of the store against a model of TOOLS.md.
+//! Property test of the store against a model of docs/TOOLS.md.
 //!
 //! [`Model`] is the contract transcribed as plainly as possible: two `Vec`s
 //! in insertion order, linear searches, Rust's `to_lowercase` and
@@ -18,7 +18,7 @@ use crate::model::{
     ObservationAdd, ObservationDelete, Outcome, Relation,
 };
 
-/// The knowledge graph of TOOLS.md, with no index and no cleverness.
+/// The knowledge graph of docs/TOOLS.md, with no index and no cleverness.
 #[derive(Debug, Default)]
 struct Model {
     entities: Vec<Entity>,

@@ -2,7 +2,7 @@
 //! as the agent gets it, then `structuredContent` as compact JSON (so key
 //! order and escaping are visible too). After a deliberate format change,
 //! run `UPDATE_EXPECT=1 cargo test --lib shim::render` and review the diff
-//! against TOOLS.md.
+//! against docs/TOOLS.md.
 
 use expect_test::{expect, Expect};
 
