@@ -7,6 +7,7 @@
 // A sibling file, src/store/proptests.rs, not src/store/tests/proptests.rs.
 #[path = "proptests.rs"]
 mod proptests;
+mod retrieval;
 
 use std::path::Path;
 
