@@ -158,6 +158,9 @@ impl Store {
         }
         rusqlite::vtab::array::load_module(&conn)?;
         schema::register_functions(&conn)?;
+        if found >= 4 {
+            schema::attach_vocabulary(&conn)?;
+        }
         Ok(Store {
             conn,
             path: Some(path.to_owned()),
@@ -223,6 +226,7 @@ impl Store {
         rusqlite::vtab::array::load_module(&conn)?;
         schema::register_functions(&conn)?;
         schema::migrate(&mut conn)?;
+        schema::attach_vocabulary(&conn)?;
         Ok(Store {
             conn,
             path,

@@ -209,6 +209,16 @@ pub(super) fn register_functions(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Creates, for this connection only, `temp.word_vocab`: how many rows of
+/// the word index hold each word. `search_memory` reads it to leave out
+/// words too common to rank by, before it asks FTS5 to score them.
+pub(super) fn attach_vocabulary(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.word_vocab USING fts5vocab(main, 'word_fts', 'row');",
+    )?;
+    Ok(())
+}
+
 /// Brings the database up to [`supported_version`], or refuses a newer one.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let supported = supported_version();

@@ -25,6 +25,13 @@
 //! results; otherwise fewer may, but with three or more words a hit must
 //! match at least two. Substring hits always count.
 //!
+//! Common words: a word held by more than [`COMMON_ROWS`] index rows (read
+//! from FTS5's vocabulary, which is cheap) is left out when the query has
+//! rarer words: its BM25 weight is small, and scoring every row that holds
+//! it is what would make a search slow. A query of only common words looks
+//! for the rows that hold all of them. Either way the substring rule still
+//! applies to the whole query.
+//!
 //! # Paging
 //! Scores drift while other sessions write (a new observation, a changed
 //! word count), so a cursor that remembered a score would repeat or skip
@@ -41,7 +48,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 
 use rusqlite::types::Value;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::read::{self, all_of, distinctive, trigrams};
 use super::StoreError;
@@ -231,22 +238,28 @@ fn expired() -> LimitError {
 
 /// Every hit of the query, best first, at most [`MAX_RANKED`].
 fn rank(conn: &Connection, q: &MemorySearch) -> Result<Vec<Hit>, StoreError> {
-    let words = query_words(&q.query);
+    let all_words = query_words(&q.query);
+    let words = rankable(conn, &all_words)?;
     // Per entity: the best score for each word it matches.
     let mut by_word: HashMap<i64, Vec<f64>> = HashMap::new();
     let mut observation_rows: Vec<(i64, usize, f64)> = Vec::new();
     let mut stmt = conn.prepare_cached(
         "SELECT rowid, rank FROM word_fts WHERE word_fts MATCH ?1 ORDER BY rank LIMIT ?2",
     )?;
-    for (w, word) in words.iter().enumerate() {
-        let phrase = format!("\"{}\"", word.replace('"', "\"\""));
+    let phrases: Vec<String> = match &words {
+        Rankable::Rare(words) => words.iter().map(|w| quote(w)).collect(),
+        // Only common words: the rows that hold all of them, as one word.
+        Rankable::Common(words) => vec![words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")],
+    };
+    let words_len = phrases.len();
+    for (w, phrase) in phrases.iter().enumerate() {
         let mut rows = stmt.query(rusqlite::params![phrase, ROWS_PER_WORD])?;
         while let Some(row) = rows.next()? {
             let rowid: i64 = row.get(0)?;
             // FTS5's rank is the negated BM25: lower is better.
             let score = -row.get::<_, f64>(1)?;
             if rowid < 0 {
-                best(&mut by_word, -rowid, w, words.len(), score);
+                best(&mut by_word, -rowid, w, words_len, score);
             } else {
                 observation_rows.push((rowid, w, score));
             }
@@ -267,14 +280,14 @@ fn rank(conn: &Connection, q: &MemorySearch) -> Result<Vec<Hit>, StoreError> {
         }
         for (rowid, w, score) in observation_rows {
             if let Some(&entity) = owners.get(&rowid) {
-                best(&mut by_word, entity, w, words.len(), score);
+                best(&mut by_word, entity, w, words_len, score);
             }
         }
     }
     let substring = substring_hits(conn, &q.query)?;
 
     // Which word hits count (see the module doc).
-    let all = words.len();
+    let all = words_len;
     let matched = |scores: &Vec<f64>| scores.iter().filter(|s| **s > 0.0).count();
     let full = by_word.values().filter(|s| matched(s) == all).count();
     let least = if full >= q.limit as usize {
@@ -289,7 +302,11 @@ fn rank(conn: &Connection, q: &MemorySearch) -> Result<Vec<Hit>, StoreError> {
         .filter(|(_, s)| matched(s) >= least)
         .map(|(id, s)| (*id, s.iter().sum()))
         .collect();
+    let mut substring_by_entity: HashMap<i64, bool> = HashMap::new();
     for (id, in_name) in substring {
+        *substring_by_entity.entry(id).or_insert(false) |= in_name;
+    }
+    for (id, in_name) in substring_by_entity {
         let bonus = if in_name {
             SUBSTRING_IN_NAME_BONUS
         } else {
@@ -344,41 +361,93 @@ fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: u
 }
 
 /// The entities `search_nodes` would find for `query`, each with whether
-/// the query is in its name.
+/// the query is in its name or type. The trigram indexes give candidate
+/// rows (entity rows and observation rows apart, so no entity's other
+/// observations are read); queries under three characters scan, and keep
+/// the first [`MAX_RANKED`] rows of each kind.
 fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, StoreError> {
     let needle = query.to_lowercase();
     let grams = trigrams(&needle);
-    let mut sql = String::from(
-        "SELECT e.id, instr(memgraphd_lower(e.name), :needle) > 0 FROM entities e WHERE ",
-    );
-    if !grams.is_empty() {
-        sql.push_str(
-            "e.id IN (
-                SELECT rowid FROM entity_fts WHERE entity_fts MATCH :grams
-                UNION
-                SELECT x.entity_id FROM observations x
-                WHERE x.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams)
-            ) AND ",
-        );
-    }
-    sql.push_str(
-        "(instr(memgraphd_lower(e.name), :needle) > 0
-          OR instr(memgraphd_lower(e.entity_type), :needle) > 0
-          OR EXISTS (SELECT 1 FROM observations o
-                     WHERE o.entity_id = e.id AND instr(memgraphd_lower(o.content), :needle) > 0))",
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
     let picked = all_of(&distinctive(&grams, read::REQUIRED));
-    let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":needle", &needle)];
-    if !grams.is_empty() {
-        params.push((":grams", &picked));
-    }
-    let mut rows = stmt.query(params.as_slice())?;
+    let (entity_rows, observation_rows) = if grams.is_empty() {
+        ("", "")
+    } else {
+        (
+            "e.id IN (SELECT rowid FROM entity_fts WHERE entity_fts MATCH :grams) AND ",
+            "o.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams) AND ",
+        )
+    };
+    let cap = if grams.is_empty() { " LIMIT :cap" } else { "" };
     let mut hits = Vec::new();
-    while let Some(row) = rows.next()? {
-        hits.push((row.get(0)?, row.get(1)?));
+    for (sql, in_name) in [
+        (
+            format!(
+                "SELECT e.id FROM entities e WHERE {entity_rows}
+                 (instr(memgraphd_lower(e.name), :needle) > 0
+                  OR instr(memgraphd_lower(e.entity_type), :needle) > 0){cap}"
+            ),
+            true,
+        ),
+        (
+            format!(
+                "SELECT o.entity_id FROM observations o WHERE {observation_rows}
+                 instr(memgraphd_lower(o.content), :needle) > 0{cap}"
+            ),
+            false,
+        ),
+    ] {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let cap_value = MAX_RANKED as i64;
+        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":needle", &needle)];
+        if grams.is_empty() {
+            params.push((":cap", &cap_value));
+        } else {
+            params.push((":grams", &picked));
+        }
+        let mut rows = stmt.query(params.as_slice())?;
+        while let Some(row) = rows.next()? {
+            hits.push((row.get(0)?, in_name));
+        }
     }
     Ok(hits)
+}
+
+/// Words that match in more index rows than this are too common to rank
+/// by when rarer ones are in the query (their BM25 weight is small, and
+/// scoring every row that holds them is what would make a search slow).
+const COMMON_ROWS: i64 = 20_000;
+
+/// The query words to score.
+enum Rankable {
+    /// The words found in at most [`COMMON_ROWS`] rows (or in none).
+    Rare(Vec<String>),
+    /// Every word is common: they are looked up together, as rows holding
+    /// them all.
+    Common(Vec<String>),
+}
+
+fn rankable(conn: &Connection, words: &[String]) -> Result<Rankable, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT doc FROM temp.word_vocab WHERE term = ?1")?;
+    let mut rare = Vec::new();
+    for word in words {
+        // The index folds diacritics; a word it folds differently counts as rare.
+        let rows: i64 = stmt
+            .query_row([fold(word)], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        if rows <= COMMON_ROWS {
+            rare.push(word.clone());
+        }
+    }
+    Ok(if rare.is_empty() && !words.is_empty() {
+        Rankable::Common(words.to_vec())
+    } else {
+        Rankable::Rare(rare)
+    })
+}
+
+fn quote(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', "\"\""))
 }
 
 /// The results of one page: each hit as it is now. A hit deleted since the
