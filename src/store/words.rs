@@ -64,7 +64,7 @@ pub const MAX_RANKED: usize = 1_000;
 pub const KEPT_RANKINGS: usize = 64;
 /// Index rows read per query word, best first: a word found in more rows
 /// than this is common enough that its weakest rows cannot lift an entity.
-const ROWS_PER_WORD: i64 = 5_000;
+const ROWS_PER_WORD: i64 = 2_000;
 /// Characters of a snippet.
 pub const SNIPPET_CHARS: usize = 200;
 
@@ -133,11 +133,20 @@ struct Key {
     scope: SearchScope,
 }
 
-/// Recent rankings, by id, for their cursors (see the module doc).
+/// Recent rankings, by id, for their cursors (see the module doc), and a
+/// short memory of how many index rows hold each word looked up.
 #[derive(Debug)]
 pub struct Rankings {
     inner: RefCell<RankingsInner>,
+    /// Word → (rows holding it, when that was read). Counts only decide
+    /// which words are common, so a minute-old count is good enough.
+    word_rows: RefCell<HashMap<String, (i64, std::time::Instant)>>,
 }
+
+/// How long a word's row count is reused.
+const WORD_ROWS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// Words whose row counts are remembered at most.
+const WORD_ROWS_KEPT: usize = 20_000;
 
 #[derive(Debug)]
 struct RankingsInner {
@@ -159,6 +168,7 @@ impl Rankings {
                 next_id: seed.max(1),
                 kept: VecDeque::new(),
             }),
+            word_rows: RefCell::new(HashMap::new()),
         }
     }
 
@@ -208,7 +218,7 @@ pub(super) fn search_memory(
                 .ok_or_else(|| StoreError::Invalid(expired()))?;
             (hits, Some(resume.snapshot), resume.offset as usize)
         }
-        None => (rank(conn, q)?, None, 0),
+        None => (rank(conn, rankings, q)?, None, 0),
     };
     let end = (offset + limit).min(hits.len());
     let page = &hits[offset.min(end)..end];
@@ -237,9 +247,9 @@ fn expired() -> LimitError {
 }
 
 /// Every hit of the query, best first, at most [`MAX_RANKED`].
-fn rank(conn: &Connection, q: &MemorySearch) -> Result<Vec<Hit>, StoreError> {
+fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<Hit>, StoreError> {
     let all_words = query_words(&q.query);
-    let words = rankable(conn, &all_words)?;
+    let words = rankable(conn, rankings, &all_words)?;
     // Per entity: the best score for each word it matches.
     let mut by_word: HashMap<i64, Vec<f64>> = HashMap::new();
     let mut observation_rows: Vec<(i64, usize, f64)> = Vec::new();
@@ -249,7 +259,9 @@ fn rank(conn: &Connection, q: &MemorySearch) -> Result<Vec<Hit>, StoreError> {
     let phrases: Vec<String> = match &words {
         Rankable::Rare(words) => words.iter().map(|w| quote(w)).collect(),
         // Only common words: the rows that hold all of them, as one word.
-        Rankable::Common(words) => vec![words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")],
+        Rankable::Common(words) => {
+            vec![words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")]
+        }
     };
     let words_len = phrases.len();
     for (w, phrase) in phrases.iter().enumerate() {
@@ -306,6 +318,11 @@ fn rank(conn: &Connection, q: &MemorySearch) -> Result<Vec<Hit>, StoreError> {
     for (id, in_name) in substring {
         *substring_by_entity.entry(id).or_insert(false) |= in_name;
     }
+    let in_names: Vec<i64> = substring_by_entity
+        .iter()
+        .filter(|(_, in_name)| **in_name)
+        .map(|(id, _)| *id)
+        .collect();
     for (id, in_name) in substring_by_entity {
         let bonus = if in_name {
             SUBSTRING_IN_NAME_BONUS
@@ -319,8 +336,21 @@ fn rank(conn: &Connection, q: &MemorySearch) -> Result<Vec<Hit>, StoreError> {
     }
 
     // Names, types and ages of the candidates: for the exact-name bonus,
-    // the type filter and the tie-break.
-    let ids = read::array(scores.keys().map(|id| Value::Integer(*id)));
+    // the type filter and the tie-break. Without a type filter only the
+    // best-scored candidates can be ranked, and those whose name holds the
+    // query (where an exact name is), so only those are read.
+    let mut candidates: Vec<(i64, f64)> = scores.iter().map(|(id, s)| (*id, *s)).collect();
+    if q.entity_types.is_empty() && candidates.len() > MAX_RANKED {
+        candidates.select_nth_unstable_by(MAX_RANKED, |a, b| b.1.total_cmp(&a.1));
+        candidates.truncate(MAX_RANKED);
+        let kept: std::collections::HashSet<i64> = candidates.iter().map(|c| c.0).collect();
+        for id in in_names {
+            if !kept.contains(&id) {
+                candidates.push((id, scores[&id]));
+            }
+        }
+    }
+    let ids = read::array(candidates.iter().map(|(id, _)| Value::Integer(*id)));
     let mut stmt = conn.prepare_cached(
         "SELECT id, name, entity_type, updated_at FROM entities WHERE id IN rarray(?1)",
     )?;
@@ -415,7 +445,7 @@ fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, St
 /// Words that match in more index rows than this are too common to rank
 /// by when rarer ones are in the query (their BM25 weight is small, and
 /// scoring every row that holds them is what would make a search slow).
-const COMMON_ROWS: i64 = 20_000;
+const COMMON_ROWS: i64 = 10_000;
 
 /// The query words to score.
 enum Rankable {
@@ -426,15 +456,32 @@ enum Rankable {
     Common(Vec<String>),
 }
 
-fn rankable(conn: &Connection, words: &[String]) -> Result<Rankable, StoreError> {
+fn rankable(
+    conn: &Connection,
+    rankings: &Rankings,
+    words: &[String],
+) -> Result<Rankable, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT doc FROM temp.word_vocab WHERE term = ?1")?;
     let mut rare = Vec::new();
+    let now = std::time::Instant::now();
+    let mut cache = rankings.word_rows.borrow_mut();
     for word in words {
         // The index folds diacritics; a word it folds differently counts as rare.
-        let rows: i64 = stmt
-            .query_row([fold(word)], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0);
+        let folded = fold(word);
+        let rows = match cache.get(&folded) {
+            Some((rows, at)) if now.duration_since(*at) < WORD_ROWS_TTL => *rows,
+            _ => {
+                let rows: i64 = stmt
+                    .query_row([&folded], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or(0);
+                if cache.len() >= WORD_ROWS_KEPT {
+                    cache.clear();
+                }
+                cache.insert(folded, (rows, now));
+                rows
+            }
+        };
         if rows <= COMMON_ROWS {
             rare.push(word.clone());
         }
