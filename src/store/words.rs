@@ -397,6 +397,9 @@ fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: u
 /// the first [`MAX_RANKED`] rows of each kind.
 fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, StoreError> {
     let needle = query.to_lowercase();
+    if let Some(phrase) = whole_words_of(&needle) {
+        return substring_hits_by_words(conn, &needle, &phrase);
+    }
     let grams = trigrams(&needle);
     let picked = all_of(&distinctive(&grams, read::REQUIRED));
     let (entity_rows, observation_rows) = if grams.is_empty() {
@@ -435,6 +438,77 @@ fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, St
             params.push((":grams", &picked));
         }
         let mut rows = stmt.query(params.as_slice())?;
+        while let Some(row) = rows.next()? {
+            hits.push((row.get(0)?, in_name));
+        }
+    }
+    Ok(hits)
+}
+
+/// For a query of several words, an FTS5 query for rows that can hold it as
+/// a substring: each inner word is a whole word of such a row, and the last
+/// one begins a word (`"inner" … "last"*`); the first may be the end of a
+/// longer word, so it is left to the substring check. `None` when the words
+/// do not narrow enough (one word, a short last word without inner ones) or
+/// hold characters the word index treats otherwise (`_ - .`).
+fn whole_words_of(needle: &str) -> Option<String> {
+    let words: Vec<&str> = needle.split(' ').collect();
+    if words.len() < 2 || needle.split(' ').any(|w| w.is_empty()) {
+        return None;
+    }
+    let rest = &words[1..];
+    let plain = |w: &str| w.chars().all(char::is_alphanumeric);
+    if !rest.iter().all(|w| plain(w)) {
+        return None;
+    }
+    let last = rest[rest.len() - 1];
+    if rest.len() == 1 && last.chars().count() < 3 {
+        return None;
+    }
+    let mut phrase: Vec<String> = rest[..rest.len() - 1].iter().map(|w| quote(w)).collect();
+    phrase.push(format!("{}*", quote(last)));
+    Some(phrase.join(" "))
+}
+
+/// [`substring_hits`] for rows the word index narrows to.
+fn substring_hits_by_words(
+    conn: &Connection,
+    needle: &str,
+    phrase: &str,
+) -> Result<Vec<(i64, bool)>, StoreError> {
+    let mut entity_rows = Vec::new();
+    let mut observation_rows = Vec::new();
+    let mut stmt = conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1")?;
+    let mut rows = stmt.query([phrase])?;
+    while let Some(row) = rows.next()? {
+        let rowid: i64 = row.get(0)?;
+        if rowid < 0 {
+            entity_rows.push(Value::Integer(-rowid));
+        } else {
+            observation_rows.push(Value::Integer(rowid));
+        }
+    }
+    let mut hits = Vec::new();
+    for (sql, ids, in_name) in [
+        (
+            "SELECT e.id FROM entities e WHERE e.id IN rarray(?1)
+             AND (instr(memgraphd_lower(e.name), ?2) > 0
+                  OR instr(memgraphd_lower(e.entity_type), ?2) > 0)",
+            entity_rows,
+            true,
+        ),
+        (
+            "SELECT o.entity_id FROM observations o WHERE o.id IN rarray(?1)
+             AND instr(memgraphd_lower(o.content), ?2) > 0",
+            observation_rows,
+            false,
+        ),
+    ] {
+        if ids.is_empty() {
+            continue;
+        }
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(rusqlite::params![read::array(ids.into_iter()), needle])?;
         while let Some(row) = rows.next()? {
             hits.push((row.get(0)?, in_name));
         }
