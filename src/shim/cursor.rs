@@ -8,7 +8,7 @@
 //!
 //! | bytes | what |
 //! | --- | --- |
-//! | 1 | format version ([`VERSION`]) |
+//! | 1 | format version (`VERSION`) |
 //! | 1 | the tool ([`Tool`]) |
 //! | 8 | FNV-1a 64 of the defining arguments, little-endian |
 //! | rest | the position: unsigned LEB128 integers, as many as the tool needs |

@@ -25,7 +25,7 @@
 //! results; otherwise fewer may, but with three or more words a hit must
 //! match at least two. Substring hits always count.
 //!
-//! Common words: a word held by more than [`COMMON_ROWS`] index rows (read
+//! Common words: a word held by more than `COMMON_ROWS` index rows (read
 //! from FTS5's vocabulary, which is cheap) is left out when the query has
 //! rarer words: its BM25 weight is small, and scoring every row that holds
 //! it is what would make a search slow. A query of only common words looks
