@@ -17,8 +17,9 @@
 //! the daemon speaks the protocol too; [`admin`] is the other user of the
 //! client. [`model`] is the vocabulary of them all, and [`limits`],
 //! [`config`], [`instance`] (one daemon per database: the lock, the socket,
-//! spawning; shared by the daemon and its clients), [`privacy`] and
-//! [`jsonl`] serve them. Beside the route, [`project`] (which project a
+//! spawning; shared by the daemon and its clients), [`privacy`],
+//! [`measure`] (how many characters a graph answer renders to, unrendered)
+//! and [`jsonl`] serve them. Beside the route, [`project`] (which project a
 //! session works on), [`provenance`] (who makes a change) and [`recall`]
 //! (what the Claude Code hooks show a session unasked) serve the shim and
 //! the hook commands.
@@ -39,6 +40,7 @@ pub mod daemon;
 pub mod instance;
 pub mod jsonl;
 pub mod limits;
+pub mod measure;
 pub mod model;
 pub mod privacy;
 pub mod project;

@@ -58,7 +58,9 @@ pub use parts::{Assembled, Chunk, Outgoing, Reassembly, ResponsePart, MAX_REPLY,
 ///
 /// 2: replies larger than one frame ([`ResponsePart`]); paged export
 /// ([`Op::ExportPage`]); [`OpError::Unanswerable`].
-pub const PROTOCOL_VERSION: u32 = 2;
+/// 3: paged and budgeted reads, ranked search and neighbourhoods
+/// (`GraphOp::ReadPage`, `SearchMemory`, `Neighbors` and their outcomes).
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;

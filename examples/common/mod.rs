@@ -109,6 +109,13 @@ impl Home {
         Session::start(name, self.command(&["mcp"]), Stdio::inherit())
     }
 
+    /// A session on `memgraphd mcp <args>`, its stderr discarded.
+    pub fn session_with(&self, name: &str, args: &[&str]) -> Result<Session> {
+        let mut all = vec!["mcp"];
+        all.extend_from_slice(args);
+        Session::start(name, self.command(&all), Stdio::null())
+    }
+
     /// Like [`Home::session`], with the shim's stderr discarded.
     pub fn quiet_session(&self, name: &str) -> Result<Session> {
         Session::start(name, self.command(&["mcp"]), Stdio::null())

@@ -18,14 +18,16 @@ const STOP_WAIT: Duration = Duration::from_secs(30);
 /// Runs one subcommand to its end.
 pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
     match command {
-        Command::Mcp { daemon } => {
+        Command::Mcp { daemon, shim } => {
             let config = ClientConfig {
                 paths,
                 spawn: true,
                 serve_args: daemon.as_serve_args(),
                 client: "mcp".into(),
             };
-            crate::shim::run(config).await.map_err(CliError::Mcp)?;
+            crate::shim::run(config, shim.settings())
+                .await
+                .map_err(CliError::Mcp)?;
         }
         Command::Serve { daemon } => {
             let config = DaemonConfig {

@@ -16,10 +16,13 @@
 //! after a crash but may lose the last commits on power loss.
 
 pub mod legacy;
+mod neighbors;
+mod page;
 mod preflight;
 mod read;
 mod schema;
 mod snapshot;
+pub mod words;
 mod write;
 
 pub use snapshot::Snapshot;
@@ -145,6 +148,8 @@ pub struct Store {
     /// Set when the file could only be opened for reading: every write is
     /// refused with this reason.
     read_only: Option<String>,
+    /// Recent `search_memory` rankings, for their cursors.
+    rankings: words::Rankings,
 }
 
 impl Store {
@@ -203,10 +208,14 @@ impl Store {
         }
         rusqlite::vtab::array::load_module(&conn)?;
         schema::register_functions(&conn)?;
+        if found >= 4 {
+            schema::attach_vocabulary(&conn)?;
+        }
         Ok(Store {
             conn,
             path: Some(path.to_owned()),
             read_only: Some(reason),
+            rankings: words::Rankings::new(),
         })
     }
 
@@ -267,10 +276,12 @@ impl Store {
         rusqlite::vtab::array::load_module(&conn)?;
         schema::register_functions(&conn)?;
         schema::migrate(&mut conn)?;
+        schema::attach_vocabulary(&conn)?;
         Ok(Store {
             conn,
             path,
             read_only: None,
+            rankings: words::Rankings::new(),
         })
     }
 
@@ -300,7 +311,7 @@ impl Store {
             });
         }
         crate::limits::check(op)?;
-        read::run(&self.conn, op)
+        read::run(&self.conn, &self.rankings, op)
     }
 
     /// Starts a group of writes that will be committed together.
@@ -311,7 +322,10 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Batch { tx })
+        Ok(Batch {
+            tx,
+            rankings: &self.rankings,
+        })
     }
 
     /// How many entities, observations and relations are stored.
@@ -359,7 +373,8 @@ impl Store {
     pub fn optimize_search(&self) -> Result<(), StoreError> {
         self.conn.execute_batch(
             "INSERT INTO entity_fts (entity_fts) VALUES ('optimize');
-             INSERT INTO observation_fts (observation_fts) VALUES ('optimize');",
+             INSERT INTO observation_fts (observation_fts) VALUES ('optimize');
+             INSERT INTO word_fts (word_fts) VALUES ('optimize');",
         )?;
         Ok(())
     }
@@ -371,7 +386,7 @@ impl Store {
         if self.read_only.is_some() {
             return Ok(());
         }
-        for table in ["entity_fts", "observation_fts"] {
+        for table in ["entity_fts", "observation_fts", "word_fts"] {
             self.conn.execute(
                 &format!("INSERT INTO {table} ({table}, rank) VALUES ('merge', ?1)"),
                 [pages],
@@ -418,6 +433,7 @@ impl Store {
 /// batch rolls everything back.
 pub struct Batch<'a> {
     tx: rusqlite::Transaction<'a>,
+    rankings: &'a words::Rankings,
 }
 
 impl Batch<'_> {
@@ -426,7 +442,7 @@ impl Batch<'_> {
     pub fn apply(&mut self, op: &GraphOp) -> Result<Outcome, StoreError> {
         crate::limits::check(op)?;
         if !op.is_write() {
-            return read::run(&self.tx, op);
+            return read::run(&self.tx, self.rankings, op);
         }
         let savepoint = self.tx.savepoint()?;
         let outcome = write::run(&savepoint, op, now_millis())?;

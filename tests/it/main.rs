@@ -13,6 +13,7 @@ mod hostile;
 #[cfg(unix)]
 mod privacy;
 mod project;
+mod retrieval;
 #[cfg(target_os = "linux")]
 mod startup;
 mod support;
