@@ -5,8 +5,8 @@
 //! memory through a real `memgraphd mcp` shim, one entity per entry (its
 //! sentences as observations, its cross-references as `see_also`
 //! relations), generates queries from a seed (see `queries.rs`), asks each
-//! of `search_nodes` (official arguments only) and `search_memory`
-//! (`limit` 10), and prints, per query kind, hit@1, hit@10, MRR@10, the share
+//! of `search_nodes` (official arguments only, and with `limit` 10 once its
+//! schema has it) and `search_memory` (`limit` 10), and prints, per query kind, hit@1, hit@10, MRR@10, the share
 //! of empty answers and of answers over the token budget (see `report.rs`).
 //!
 //! ```sh
@@ -76,24 +76,19 @@ fn main() -> Result<()> {
 
     let home = common::Home::new("mgq")?;
     let mut session = home.session("bench")?;
-    let tools = tool_names(&mut session)?;
+    let tools = tool_schemas(&mut session)?;
     let relations = load(&mut session, &corpus.entries)?;
     let observations: usize = corpus.entries.iter().map(|e| e.sentences.len()).sum();
 
-    let nodes = run(&mut session, &corpus.entries, &queries, |q| {
-        ("search_nodes", json!({ "query": q }), "entities")
-    })?;
-    let memory = if tools.contains("search_memory") {
-        Some(run(&mut session, &corpus.entries, &queries, |q| {
-            (
-                "search_memory",
-                json!({ "query": q, "limit": LIMIT }),
-                "results",
-            )
-        })?)
-    } else {
-        None
-    };
+    let mut reports = Vec::new();
+    for contender in &CONTENDERS {
+        let report = if contender.offered_by(&tools) {
+            Some(run(&mut session, &corpus.entries, &queries, contender)?)
+        } else {
+            None
+        };
+        reports.push((contender, report));
+    }
     session.close()?;
 
     let seed_role = match args.seed {
@@ -115,39 +110,95 @@ fn main() -> Result<()> {
     );
     println!();
     println!("{}", report::header());
-    for line in report::rows("search_nodes", &nodes) {
-        println!("{line}");
-    }
-    match &memory {
-        Some(memory) => {
-            for line in report::rows("search_memory", memory) {
-                println!("{line}");
+    for (contender, report) in &reports {
+        match report {
+            Some(report) => {
+                for line in report::rows(contender.label, report) {
+                    println!("{line}");
+                }
             }
+            None => println!("{}", report::unavailable_row(contender.label)),
         }
-        None => println!("{}", report::unavailable_row("search_memory")),
     }
     println!();
-    print_latency("search_nodes", &nodes);
-    match &memory {
-        Some(memory) => {
-            print_latency("search_memory", memory);
-            print_targets(memory);
-            print_misses(memory, &corpus.entries, args.misses);
+    for (contender, report) in &reports {
+        match report {
+            Some(report) => print_latency(contender.label, report),
+            None => println!(
+                "{}: not available in this binary (tools/list does not offer it)",
+                contender.label
+            ),
         }
-        None => {
-            println!("search_memory: not available in this binary (tools/list does not list it)")
-        }
+    }
+    let memory = reports
+        .iter()
+        .find(|(c, _)| c.tool == "search_memory")
+        .and_then(|(_, r)| r.as_ref());
+    if let Some(memory) = memory {
+        print_targets(memory);
+        print_misses(memory, &corpus.entries, args.misses);
     }
     Ok(())
 }
 
-fn tool_names(session: &mut common::Session) -> Result<HashSet<String>> {
+/// A way of searching that the table scores.
+struct Contender {
+    label: &'static str,
+    tool: &'static str,
+    /// The `limit` argument, if any.
+    limit: Option<usize>,
+    /// The `structuredContent` list that holds the ranked entities.
+    list: &'static str,
+}
+
+/// `search_nodes` as agents call it today, `search_nodes` bounded (once
+/// its schema has `limit`), and `search_memory`.
+const CONTENDERS: [Contender; 3] = [
+    Contender {
+        label: "search_nodes",
+        tool: "search_nodes",
+        limit: None,
+        list: "entities",
+    },
+    Contender {
+        label: "search_nodes limit 10",
+        tool: "search_nodes",
+        limit: Some(LIMIT),
+        list: "entities",
+    },
+    Contender {
+        label: "search_memory",
+        tool: "search_memory",
+        limit: Some(LIMIT),
+        list: "results",
+    },
+];
+
+impl Contender {
+    /// Whether `tools` (name to input schema) has the tool and, if this
+    /// contender gives a limit, a `limit` argument.
+    fn offered_by(&self, tools: &HashMap<String, Value>) -> bool {
+        tools
+            .get(self.tool)
+            .is_some_and(|schema| self.limit.is_none() || schema["properties"]["limit"].is_object())
+    }
+
+    fn arguments(&self, query: &str) -> Value {
+        match self.limit {
+            Some(limit) => json!({ "query": query, "limit": limit }),
+            None => json!({ "query": query }),
+        }
+    }
+}
+
+/// The tools the shim lists, each with its input schema.
+fn tool_schemas(session: &mut common::Session) -> Result<HashMap<String, Value>> {
     let list = session.request("tools/list", json!({}))?;
     Ok(list["tools"]
         .as_array()
         .context("tools/list answered without tools")?
         .iter()
-        .filter_map(|t| t["name"].as_str().map(str::to_string))
+        .filter_map(|t| Some((t["name"].as_str()?.to_string(), t["inputSchema"].clone())))
         .collect())
 }
 
@@ -194,21 +245,19 @@ fn checked(result: Value) -> Result<Value> {
     Ok(result)
 }
 
-/// Asks every query of one tool; `call` gives the tool, its arguments and
-/// the `structuredContent` list holding the ranked entities.
+/// Asks every query the contender's way.
 fn run(
     session: &mut common::Session,
     entries: &[corpus::Entry],
     queries: &[Query],
-    call: impl Fn(&str) -> (&'static str, Value, &'static str),
+    contender: &Contender,
 ) -> Result<ToolReport> {
     let mut report = ToolReport::default();
     for query in queries {
-        let (tool, arguments, list) = call(&query.text);
         let started = Instant::now();
-        let result = session.call_tool(tool, arguments)?;
+        let result = session.call_tool(contender.tool, contender.arguments(&query.text))?;
         report.latencies.push(started.elapsed().as_micros() as u64);
-        let answer = Answer::read(&result, list);
+        let answer = Answer::read(&result, contender.list);
         let rank = answer.rank_of(&entries[query.target].name);
         report
             .by_kind
