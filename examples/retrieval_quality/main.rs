@@ -312,23 +312,46 @@ fn print_targets(memory: &ToolReport) {
     );
 }
 
+/// Shows, per kind, the first few queries whose target was not in the
+/// top ten, then the first few with the target in the top ten but not
+/// first; keyword queries show each word's document frequency.
 fn print_misses(memory: &ToolReport, entries: &[corpus::Entry], per_kind: usize) {
     if per_kind == 0 {
         return;
     }
+    let df = queries::document_frequency(entries);
     println!();
-    println!("search_memory misses (target not at rank 1), the first {per_kind} of each kind:");
+    println!(
+        "search_memory misses, the first {per_kind} of each group (df: entries holding the word):"
+    );
     for kind in Kind::ALL {
         let Some(misses) = memory.misses.get(&kind) else {
             continue;
         };
-        println!("  {} ({} of them):", kind.label(), misses.len());
-        for miss in misses.iter().take(per_kind) {
+        let (lost, low): (Vec<&Miss>, Vec<&Miss>) =
+            misses.iter().partition(|m| m.rank.is_none_or(|r| r > 10));
+        println!(
+            "  {}: {} not in the top 10, {} at ranks 2-10",
+            kind.label(),
+            lost.len(),
+            low.len()
+        );
+        for miss in lost.iter().take(per_kind).chain(low.iter().take(per_kind)) {
             let rank = miss
                 .rank
                 .map_or_else(|| "absent".to_string(), |r| format!("rank {r}"));
+            let words = match kind {
+                Kind::Keywords(_) => {
+                    let counts: Vec<String> = queries::words(&miss.query.text)
+                        .into_iter()
+                        .map(|w| format!("{w}:{}", df.get(&w).copied().unwrap_or(0)))
+                        .collect();
+                    format!(" (df {})", counts.join(" "))
+                }
+                _ => String::new(),
+            };
             println!(
-                "    {:?} -> {:?}: {rank}; top {:?}",
+                "    {:?}{words} -> {:?}: {rank}; top {:?}",
                 miss.query.text, entries[miss.query.target].name, miss.top
             );
         }
