@@ -46,6 +46,14 @@ enum Command {
     Mcp {
         #[command(flatten)]
         daemon: DaemonArgs,
+        /// Cut a read without limit whose answer would be longer than this
+        /// many characters, with a cursor for the rest; 0 turns the guard off
+        #[arg(long, env = "MEMGRAPHD_MAX_RESULT_CHARS", value_name = "CHARS",
+              default_value_t = memgraphd::shim::call::DEFAULT_MAX_RESULT_CHARS)]
+        max_result_chars: u64,
+        /// all: the nine official tools and memgraphd's own; official: exactly the nine
+        #[arg(long, env = "MEMGRAPHD_TOOLS", value_enum, default_value_t = ToolsArg::All)]
+        tools: ToolsArg,
     },
     /// Run the daemon in the foreground (for systemd or launchd).
     ///
@@ -124,6 +132,12 @@ struct DaemonArgs {
 }
 
 #[derive(ValueEnum, Clone, Copy)]
+enum ToolsArg {
+    All,
+    Official,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
 enum DurabilityArg {
     Full,
     Normal,
@@ -191,7 +205,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     match cli.command {
-        Command::Mcp { daemon } => {
+        Command::Mcp {
+            daemon,
+            max_result_chars,
+            tools,
+        } => {
             // Quiet by default: the MCP client shows a server's stderr to the user.
             init_logging(None, LevelFilter::ERROR);
             let config = ClientConfig {
@@ -200,8 +218,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 serve_args: daemon.as_serve_args(),
                 client: "mcp".into(),
             };
+            let settings = memgraphd::shim::call::Settings {
+                max_result_chars,
+                tools: match tools {
+                    ToolsArg::All => memgraphd::shim::call::ToolSet::All,
+                    ToolsArg::Official => memgraphd::shim::call::ToolSet::Official,
+                },
+            };
             runtime
-                .block_on(memgraphd::shim::run(config))
+                .block_on(memgraphd::shim::run(config, settings))
                 .context("mcp session")?;
         }
         Command::Serve { daemon } => {

@@ -10,6 +10,7 @@
 //! # Code map
 //! - [`model`]: the graph vocabulary: entities, relations, operations, outcomes.
 //! - [`limits`]: the size limits of the contract and their one checker.
+//! - [`measure`]: how many characters a graph answer renders to, unrendered.
 //! - [`store`]: schema, migrations, the operations on SQLite, legacy readers.
 //! - [`daemon`]: lock, socket, accept loop, connections, the writer actor.
 //! - [`protocol`]: shim↔daemon frames (length-prefixed bincode).
@@ -35,6 +36,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod limits;
+pub mod measure;
 pub mod model;
 pub mod protocol;
 pub mod shim;
