@@ -21,6 +21,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod corpus;
+mod misses;
 mod queries;
 mod report;
 
@@ -136,7 +137,7 @@ fn main() -> Result<()> {
         .and_then(|(_, r)| r.as_ref());
     if let Some(memory) = memory {
         print_targets(memory);
-        print_misses(memory, &corpus.entries, args.misses);
+        misses::print(memory, &corpus.entries, args.misses);
     }
     Ok(())
 }
@@ -310,50 +311,4 @@ fn print_targets(memory: &ToolReport) {
         total.over_budget,
         verdict(total.over_budget == 0)
     );
-}
-
-/// Shows, per kind, the first few queries whose target was not in the
-/// top ten, then the first few with the target in the top ten but not
-/// first; keyword queries show each word's document frequency.
-fn print_misses(memory: &ToolReport, entries: &[corpus::Entry], per_kind: usize) {
-    if per_kind == 0 {
-        return;
-    }
-    let df = queries::document_frequency(entries);
-    println!();
-    println!(
-        "search_memory misses, the first {per_kind} of each group (df: entries holding the word):"
-    );
-    for kind in Kind::ALL {
-        let Some(misses) = memory.misses.get(&kind) else {
-            continue;
-        };
-        let (lost, low): (Vec<&Miss>, Vec<&Miss>) =
-            misses.iter().partition(|m| m.rank.is_none_or(|r| r > 10));
-        println!(
-            "  {}: {} not in the top 10, {} at ranks 2-10",
-            kind.label(),
-            lost.len(),
-            low.len()
-        );
-        for miss in lost.iter().take(per_kind).chain(low.iter().take(per_kind)) {
-            let rank = miss
-                .rank
-                .map_or_else(|| "absent".to_string(), |r| format!("rank {r}"));
-            let words = match kind {
-                Kind::Keywords(_) => {
-                    let counts: Vec<String> = queries::words(&miss.query.text)
-                        .into_iter()
-                        .map(|w| format!("{w}:{}", df.get(&w).copied().unwrap_or(0)))
-                        .collect();
-                    format!(" (df {})", counts.join(" "))
-                }
-                _ => String::new(),
-            };
-            println!(
-                "    {:?}{words} -> {:?}: {rank}; top {:?}",
-                miss.query.text, entries[miss.query.target].name, miss.top
-            );
-        }
-    }
 }
