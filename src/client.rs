@@ -2,16 +2,19 @@
 //! commands: connect (or start the daemon), multiplex requests on one
 //! connection, and survive a daemon restart.
 //!
-//! - **Connect or spawn.** If nothing answers on the socket, re-execute this
-//!   binary as `memgraphd serve` detached (new session, null stdio) and retry
+//! - **Connect or spawn** (`startup`). If nothing answers on the socket,
+//!   re-execute this binary as `memgraphd serve` detached and look again
 //!   with backoff for up to [`START_WAIT`]. Many clients may spawn at once;
-//!   the instance lock lets exactly one daemon live.
+//!   the instance lock lets exactly one daemon live. A daemon of another
+//!   user is never talked to.
 //! - **Upgrade in place.** A daemon older than this build is asked to stop
 //!   and replaced; a newer one with another protocol is an error.
 //! - **Retries.** A request cut off by a lost connection is sent again on a
 //!   new one. Reads are harmless to repeat; writes carry a request id that
 //!   the daemon records with the write, so a repeated write is answered from
 //!   the record instead of applied twice.
+
+mod startup;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,7 +26,6 @@ use tokio::io::WriteHalf;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::config::Paths;
-use crate::daemon::{lock::InstanceLock, socket};
 use crate::model::OpError;
 use crate::protocol::{
     self, ClientFrame, Event, Hello, Op, ProtoError, Refused, Reply, Request, ServerFrame, Welcome,
@@ -36,7 +38,8 @@ pub const START_WAIT: Duration = Duration::from_secs(5);
 const RETRY_WINDOW: Duration = Duration::from_secs(10);
 
 type Stream = interprocess::local_socket::tokio::Stream;
-type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Reply, OpError>>>>>;
+/// The requests of one connection waiting for their answers, by id.
+type Waiters = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Reply, OpError>>>>>;
 
 /// Why a request got no answer from the daemon.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +56,14 @@ pub enum ClientError {
     DaemonNewer { version: String, protocol: u32 },
     #[error("the daemon refused the connection: {0}")]
     Refused(String),
+    #[error("the socket {socket} is served by a process of user {uid}, not yours; refusing to talk to it (set MEMGRAPHD_SOCKET to a path in a directory of your own)")]
+    OtherUser { socket: PathBuf, uid: u32 },
+    #[error("cannot connect to the daemon's socket {socket}: {reason}")]
+    Unreachable { socket: PathBuf, reason: String },
+    #[error("a process accepted the connection on {socket} but did not answer in time; a daemon may be hung: see its log at {log}, or stop it with memgraphd stop")]
+    NoAnswer { socket: PathBuf, log: PathBuf },
+    #[error("memgraphd {version} (pid {pid}) was asked to stop but still runs after {}s; stop it with `kill {pid}`", START_WAIT.as_secs())]
+    OldDaemonStays { version: String, pid: u32 },
     /// The connection was lost and could not be made again in time.
     #[error("lost the connection to the daemon")]
     Disconnected,
@@ -161,89 +172,6 @@ impl Client {
         Ok(conn)
     }
 
-    async fn establish(&self) -> Result<Arc<Conn>, ClientError> {
-        let paths = &self.config.paths;
-        let mut deadline = Instant::now() + START_WAIT;
-        let mut spawned: Option<Instant> = None;
-        let mut exited: ExitSlot = Arc::default();
-        let mut terminated: Option<u32> = None;
-        let mut backoff = Duration::from_millis(5);
-        loop {
-            if let Ok(stream) = socket::connect(&paths.socket).await {
-                match self.handshake(stream).await {
-                    Ok(Greeting::Welcome(conn)) if is_older(&conn.welcome.version) => {
-                        tracing::info!(
-                            "replacing memgraphd {} (pid {}) with {}",
-                            conn.welcome.version,
-                            conn.welcome.pid,
-                            env!("CARGO_PKG_VERSION")
-                        );
-                        let _ = conn.request(0, Op::Shutdown).await;
-                        deadline = Instant::now() + START_WAIT;
-                    }
-                    Ok(Greeting::Welcome(conn)) => return Ok(conn),
-                    Ok(Greeting::Refused(refused)) => {
-                        if !is_older(&refused.version) {
-                            return Err(if refused.protocol > PROTOCOL_VERSION {
-                                ClientError::DaemonNewer {
-                                    version: refused.version,
-                                    protocol: refused.protocol,
-                                }
-                            } else {
-                                ClientError::Refused(refused.reason)
-                            });
-                        }
-                        // It cannot read our Shutdown; a signal needs no protocol.
-                        tracing::info!(
-                            "stopping memgraphd {} (pid {})",
-                            refused.version,
-                            refused.pid
-                        );
-                        // Once per daemon: it answers until it has exited,
-                        // and a pid signalled twice might be reused by then.
-                        if terminated != Some(refused.pid) {
-                            terminate(refused.pid);
-                            terminated = Some(refused.pid);
-                            deadline = Instant::now() + START_WAIT;
-                        }
-                    }
-                    Err(e) => tracing::debug!("handshake: {e}"),
-                }
-            }
-            if !self.config.spawn {
-                return Err(ClientError::NotRunning {
-                    db: paths.db.clone(),
-                });
-            }
-            // Start a daemon unless one is starting: the lock is taken first
-            // thing, so a held lock means a daemon is on its way.
-            let starting = spawned.is_some_and(|at| at.elapsed() < Duration::from_secs(1));
-            if !starting && !InstanceLock::is_held(&paths.lock) {
-                exited = spawn_daemon(&self.config).map_err(ClientError::Spawn)?;
-                spawned = Some(Instant::now());
-            }
-            // A daemon that exits with an error while no other holds the
-            // lock failed to start (a bad path, a database from a newer
-            // build): say so now rather than after the whole wait.
-            let failed = exited.lock().ok().and_then(|status| *status);
-            if let Some(status) = failed.filter(|s| !s.success()) {
-                if !InstanceLock::is_held(&paths.lock) {
-                    return Err(ClientError::StartFailed {
-                        status: status.to_string(),
-                        log: paths.log.clone(),
-                    });
-                }
-            }
-            if Instant::now() >= deadline {
-                return Err(ClientError::StartTimeout {
-                    log: paths.log.clone(),
-                });
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_millis(100));
-        }
-    }
-
     async fn handshake(&self, stream: Stream) -> Result<Greeting, ProtoError> {
         let (mut reader, mut writer) = tokio::io::split(stream);
         let hello = ClientFrame::Hello(Hello {
@@ -268,7 +196,7 @@ impl Client {
                 )))
             }
         };
-        let pending: Pending = Arc::default();
+        let pending: Waiters = Arc::default();
         let open = Arc::new(AtomicBool::new(true));
         tokio::spawn(read_answers(
             reader,
@@ -297,7 +225,7 @@ struct Lost;
 /// that hands each answer to the request waiting for it.
 struct Conn {
     writer: tokio::sync::Mutex<WriteHalf<Stream>>,
-    pending: Pending,
+    pending: Waiters,
     open: Arc<AtomicBool>,
     welcome: Welcome,
 }
@@ -329,7 +257,7 @@ impl Conn {
 
 async fn read_answers<R: tokio::io::AsyncRead + Unpin>(
     mut reader: R,
-    pending: Pending,
+    pending: Waiters,
     open: Arc<AtomicBool>,
     events: broadcast::Sender<()>,
 ) {
@@ -368,85 +296,4 @@ fn is_older(version: &str) -> bool {
             .collect()
     }
     parse(version) < parse(env!("CARGO_PKG_VERSION"))
-}
-
-/// Starts `memgraphd serve` for these paths, detached from this process: its
-/// own session, no inherited stdio (an MCP client waits for EOF on the pipes
-/// it gave the shim, so a daemon holding them would hang the client).
-/// Where the reaper leaves a spawned daemon's exit status.
-type ExitSlot = Arc<Mutex<Option<std::process::ExitStatus>>>;
-
-fn spawn_daemon(config: &ClientConfig) -> std::io::Result<ExitSlot> {
-    let exe = current_exe()?;
-    let paths = &config.paths;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("serve")
-        .arg("--db")
-        .arg(&paths.db)
-        .arg("--socket")
-        .arg(&paths.socket)
-        .arg("--log")
-        .arg(&paths.log)
-        .args(&config.serve_args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: setsid is async-signal-safe and touches no memory of the
-        // parent; it only detaches the child from the terminal and its group.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    let mut child = cmd.spawn()?;
-    tracing::info!(pid = child.id(), "started the daemon");
-    // Reap it when it exits (a daemon that lost the lock exits at once), so
-    // it does not linger as a zombie while this process lives.
-    let exited: ExitSlot = Arc::default();
-    let slot = exited.clone();
-    std::thread::Builder::new()
-        .name("memgraphd-reaper".into())
-        .spawn(move || {
-            if let (Ok(status), Ok(mut slot)) = (child.wait(), slot.lock()) {
-                *slot = Some(status);
-            }
-        })?;
-    Ok(exited)
-}
-
-/// This binary. On Linux a binary replaced on disk (an upgrade) shows as
-/// `/path/memgraphd (deleted)`; the path itself holds the new one.
-fn current_exe() -> std::io::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let text = exe.to_string_lossy();
-    Ok(match text.strip_suffix(" (deleted)") {
-        Some(stripped) => PathBuf::from(stripped),
-        None => exe,
-    })
-}
-
-/// Asks a process to stop, as `kill` does.
-fn terminate(pid: u32) {
-    #[cfg(unix)]
-    {
-        let Ok(pid) = libc::pid_t::try_from(pid) else {
-            return;
-        };
-        // SAFETY: kill has no memory preconditions; the pid came from the
-        // daemon itself, which runs as this user (the socket checks that).
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = pid;
-    }
 }

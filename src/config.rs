@@ -1,6 +1,6 @@
 //! Where things live: the database, the daemon's socket, its lock and its
-//! log, resolved from flags, environment and per-OS defaults (DESIGN.md,
-//! "Places and names").
+//! log, resolved from flags, environment and per-OS defaults (README.md,
+//! "Configuration").
 //!
 //! `~` expands to the home directory, relative paths resolve against the
 //! current directory, and the database's directory is created, so that the

@@ -3,38 +3,35 @@
 //!
 //! An MCP client launches `memgraphd mcp` (the *shim*), which speaks MCP on
 //! stdio and forwards typed operations over a local socket to `memgraphd
-//! serve` (the *daemon*), which it starts if none is running. The daemon runs
-//! every operation on one writer thread ([`daemon::actor`]) that owns the
-//! SQLite file ([`store`]).
+//! serve` (the *daemon*), starting it if none runs. The daemon runs every
+//! operation on one writer thread ([`daemon::actor`]) that owns the SQLite
+//! file ([`store`]).
+//!
+//! `docs/ARCHITECTURE.md` in the repository has the full code map, the route
+//! of one tool call end to end, and how to add a tool; `docs/TOOLS.md` is the
+//! MCP contract.
 //!
 //! # Code map
-//! - [`model`]: the graph vocabulary: entities, relations, operations, outcomes.
-//! - [`limits`]: the size limits of the contract and their one checker.
-//! - [`measure`]: how many characters a graph answer renders to, unrendered.
-//! - [`store`]: schema, migrations, the operations on SQLite, legacy readers.
-//! - [`daemon`]: lock, socket, accept loop, connections, the writer actor.
-//! - [`protocol`]: shim↔daemon frames (length-prefixed bincode).
-//! - [`client`]: connect-or-spawn, multiplexed requests, retries; used by the
-//!   shim and the admin commands.
-//! - [`shim`]: the MCP face: transport, tool definitions, validation,
-//!   rendering, resources, notifications.
-//! - [`admin`]: status, stop, import, export, backup, doctor.
-//! - [`transfer`]: the official server's JSONL format, both ways.
-//! - [`config`]: where the database, socket, lock and log live.
+//! [`cli`] → [`shim`] and [`admin`] → [`client`] → [`protocol`] → [`daemon`]
+//! → [`store`] → [`model`], each knowing only the layers after it; [`limits`],
+//! [`config`], [`instance`] (one daemon per database: lock, socket, spawning;
+//! shared by the daemon and its clients), [`measure`] (how many characters a
+//! graph answer renders to, unrendered) and [`transfer`] serve them.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
 //! - The shim never opens the database; the daemon never sees JSON-RPC.
-//!   Agents do not notice a daemon restart.
 //! - Nothing reachable from `shim::run` writes to stdout except the MCP
 //!   transport's writer, because stdout is the JSON-RPC channel.
-//! - Every write carries a request id recorded in its own transaction, so a
-//!   retried write is applied at most once.
+//! - Acknowledged means committed, and a retried write is applied at most
+//!   once: its request id is recorded in the same transaction.
 
 pub mod admin;
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod instance;
 pub mod limits;
 pub mod measure;
 pub mod model;

@@ -1,4 +1,4 @@
-//! The size limits of the MCP contract (TOOLS.md, "Limits") and the one
+//! The size limits of the MCP contract (docs/TOOLS.md, "Limits") and the one
 //! function that checks a [`GraphOp`] against them.
 //!
 //! The shim checks every call before it leaves the session, and the daemon
@@ -52,7 +52,7 @@ impl fmt::Display for LimitError {
 
 impl std::error::Error for LimitError {}
 
-/// Checks every limit of TOOLS.md that applies to `op`; the first violation
+/// Checks every limit of docs/TOOLS.md that applies to `op`; the first violation
 /// found, in argument order, is returned.
 pub fn check(op: &GraphOp) -> Result<(), LimitError> {
     match op {

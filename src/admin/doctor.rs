@@ -7,7 +7,7 @@ use std::path::Path;
 use super::client;
 use crate::client::ClientError;
 use crate::config::Paths;
-use crate::daemon::lock::InstanceLock;
+use crate::instance::lock::InstanceLock;
 use crate::protocol::{Op, Reply};
 
 /// How a check came out.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::client::{Client, ClientConfig, ClientError};
 use crate::config::Paths;
-use crate::daemon::lock::InstanceLock;
+use crate::instance::lock::InstanceLock;
 use crate::protocol::{DaemonStatus, Op, Reply};
 
 /// Why an admin command failed.

@@ -1,7 +1,8 @@
 //! The daemon (`memgraphd serve`): the one process that owns a database.
 //!
-//! Start-up order: take the instance lock ([`lock`]), open the store and
-//! start the writer actor ([`actor`]), bind the socket ([`socket`]), accept.
+//! Start-up order: take the instance lock ([`crate::instance::lock`]), open
+//! the store and start the writer actor ([`actor`]), bind the socket
+//! ([`crate::instance::socket`]), accept.
 //! Each connection runs as its own task (`connection`) that only talks to
 //! the actor through a [`DbHandle`]. When writes stop for a few seconds the
 //! actor does upkeep: a bounded merge of the search index, pruning old
@@ -16,8 +17,6 @@
 
 pub mod actor;
 mod connection;
-pub mod lock;
-pub mod socket;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,9 +28,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Paths;
+use crate::instance::lock::{InstanceLock, LockError};
+use crate::instance::socket;
 use crate::store::{Durability, Store, StoreError};
 use actor::DbHandle;
-use lock::{InstanceLock, LockError};
 
 /// How the daemon runs.
 #[derive(Debug, Clone)]

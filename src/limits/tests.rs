@@ -1,4 +1,4 @@
-//! Unit tests of [`check`]: every limit of TOOLS.md at its boundary, in
+//! Unit tests of [`check`]: every limit of docs/TOOLS.md at its boundary, in
 //! every field it applies to, and the JSON path each refusal names.
 
 use super::*;

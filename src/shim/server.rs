@@ -8,14 +8,14 @@
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
-    CustomResult, ErrorCode, ErrorData, Implementation, InitializeResult, ListPromptsResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ResourceContents,
-    ServerCapabilities, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
+    CustomResult, ErrorCode, ErrorData, Implementation, InitializeRequestParams, InitializeResult,
+    ListPromptsResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ResourceContents, ServerCapabilities, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
@@ -82,6 +82,9 @@ pub struct MemoryServer {
     subscribed: Arc<AtomicBool>,
     tools: Arc<Vec<Tool>>,
     settings: Settings,
+    /// The answer to the session's first `initialize`, which every later
+    /// `initialize` gets too: the session's protocol is settled once.
+    initialized: Arc<OnceLock<InitializeResult>>,
 }
 
 impl MemoryServer {
@@ -94,6 +97,7 @@ impl MemoryServer {
             subscribed: Arc::new(AtomicBool::new(false)),
             tools: Arc::new(listed(settings.tools)?),
             settings,
+            initialized: Arc::new(OnceLock::new()),
         })
     }
 
@@ -279,6 +283,31 @@ impl ServerHandler for MemoryServer {
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
         Cow::Borrowed(PROTOCOL_VERSIONS)
+    }
+
+    /// rmcp's default records the request as the peer's info, raw version
+    /// included, and shapes every later answer by that version: a second
+    /// `initialize` naming `2026-07-28` would switch the session to a
+    /// protocol we do not speak (no `ping`, `resultType` in every result).
+    /// Here the first `initialize` records the *negotiated* version and
+    /// every later one is answered the same and changes nothing.
+    ///
+    /// This is the handler's documented hook for the handshake, and the one
+    /// place that knows the negotiated answer, so the fix lives here rather
+    /// than in the transport rewriting requests before rmcp sees them.
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        if let Some(first) = self.initialized.get() {
+            return Ok(first.clone());
+        }
+        let answer = self.negotiate_initialize(&request)?;
+        let mut peer = request;
+        peer.protocol_version = answer.protocol_version.clone();
+        context.peer.set_peer_info(peer);
+        Ok(self.initialized.get_or_init(|| answer).clone())
     }
 
     async fn list_tools(

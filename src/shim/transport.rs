@@ -6,7 +6,17 @@
 //! [`crate::limits::MAX_MESSAGE_BYTES`] without buffering
 //! it, answers unparsable input with a JSON-RPC parse error (-32700) and a
 //! well-formed message of the wrong shape with an invalid-request error
-//! (-32600), and keeps serving in every case.
+//! (-32600), and keeps serving in every case. Every refusal carries the
+//! request's id whenever the line shows one (`lenient::find_id`), and lone
+//! UTF-16 surrogate escapes, which JavaScript clients emit and serde_json
+//! refuses, are read as U+FFFD (`lenient::repair_surrogates`).
+//!
+//! Requests for methods the server does not implement are answered here,
+//! `-32601 Method not found`, before rmcp sees them: rmcp knows methods of
+//! later protocols and extensions and would answer some of them with its own
+//! message or with results of a protocol this session does not speak.
+//! Before `initialize`, only it and `ping` reach rmcp, which would otherwise
+//! end the session at an early notification.
 //!
 //! # Invariant
 //! Only the writer task writes to stdout, one whole line at a time, so
@@ -25,10 +35,29 @@ use tokio::sync::{mpsc, watch};
 
 use crate::limits::MAX_MESSAGE_BYTES;
 
+mod lenient;
+
 /// Messages read but not yet taken by the session, and lines not yet written.
 const BACKLOG: usize = 64;
 /// How long, after stdin closes, requests already received may take to answer.
 const DRAIN: Duration = Duration::from_secs(5);
+/// How much of the start and of the end of a line over the limit is kept,
+/// to find its id in.
+const GLIMPSE_BYTES: usize = 64 * 1024;
+
+/// The requests the server answers; any other method is not found. Keep in
+/// step with the handler in [`super::server`].
+const METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+];
 
 /// A JSON-RPC transport over any reader and writer; `memgraphd mcp` uses
 /// stdin and stdout.
@@ -163,13 +192,16 @@ async fn read_messages<R: AsyncRead + Unpin>(
 ) {
     let mut input = BufReader::new(input);
     let mut line = Vec::new();
+    // Whether `initialize` has gone to the session.
+    let mut opened = false;
     loop {
         line.clear();
         match read_line(&mut input, &mut line).await {
             Ok(Line::Eof) => return,
-            Ok(Line::TooLong) => {
+            Ok(Line::TooLong(glimpse)) => {
+                let id = lenient::find_id(&glimpse.head, &glimpse.tail).unwrap_or(Value::Null);
                 let answer = error_answer(
-                    Value::Null,
+                    id,
                     -32600,
                     &format!("Invalid Request: message exceeds {MAX_MESSAGE_BYTES} bytes"),
                 );
@@ -183,11 +215,27 @@ async fn read_messages<R: AsyncRead + Unpin>(
                     continue;
                 }
                 match parse(text) {
-                    Ok((message, is_request)) => {
-                        if is_request {
+                    Ok(parsed) => {
+                        if !opened {
+                            match before_initialize(&parsed) {
+                                Early::Pass => {}
+                                Early::Opens => opened = true,
+                                Early::Drop => {
+                                    tracing::debug!("dropped a message sent before initialize");
+                                    continue;
+                                }
+                                Early::Refuse(answer) => {
+                                    if outgoing.send(answer).await.is_err() {
+                                        return;
+                                    }
+                                    continue;
+                                }
+                            }
+                        }
+                        if parsed.method.is_some() {
                             unanswered.send_modify(|n| *n += 1);
                         }
-                        if to_session.send(message).await.is_err() {
+                        if to_session.send(parsed.message).await.is_err() {
                             return;
                         }
                     }
@@ -206,62 +254,144 @@ async fn read_messages<R: AsyncRead + Unpin>(
     }
 }
 
+/// What to do with a message that comes before the session's `initialize`.
+enum Early {
+    Pass,
+    /// The `initialize` request itself.
+    Opens,
+    Drop,
+    /// Not passed on; this is its answer.
+    Refuse(String),
+}
+
+/// rmcp ends the whole session when a notification or a response comes
+/// before `initialize`, and answers a request other than `ping` with an
+/// error about the per-request metadata of a later protocol. So until
+/// `initialize`, only it and `ping` pass; other requests are told to
+/// initialize first and the rest is dropped (the client sent nothing that
+/// awaits an answer).
+fn before_initialize(parsed: &Parsed) -> Early {
+    match parsed.method.as_deref() {
+        Some("initialize") => Early::Opens,
+        Some("ping") => Early::Pass,
+        Some(_) => Early::Refuse(error_answer(
+            parsed.id.clone(),
+            -32600,
+            "Invalid Request: the session is not initialized; send initialize first",
+        )),
+        None => Early::Drop,
+    }
+}
+
 enum Line {
     Complete,
-    TooLong,
+    TooLong(Glimpse),
     Eof,
 }
 
+/// The first and last bytes of a line too long to keep, where its id may be
+/// found.
+struct Glimpse {
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl Glimpse {
+    /// Starts from the part of the line read so far and the chunk that took
+    /// it over the limit.
+    fn new(line: &[u8], chunk: &[u8]) -> Glimpse {
+        let mut glimpse = Glimpse {
+            head: Vec::with_capacity(GLIMPSE_BYTES),
+            tail: Vec::with_capacity(2 * GLIMPSE_BYTES),
+        };
+        glimpse.push(line);
+        glimpse.push(chunk);
+        glimpse
+    }
+
+    /// Adds the next bytes of the line. The tail is trimmed only once it
+    /// doubles, so each byte is moved at most once or twice.
+    fn push(&mut self, bytes: &[u8]) {
+        let room = GLIMPSE_BYTES - self.head.len();
+        self.head.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.tail
+            .extend_from_slice(&bytes[bytes.len().saturating_sub(GLIMPSE_BYTES)..]);
+        if self.tail.len() > 2 * GLIMPSE_BYTES {
+            self.tail.drain(..self.tail.len() - GLIMPSE_BYTES);
+        }
+    }
+
+    fn finish(mut self) -> Line {
+        if self.tail.len() > GLIMPSE_BYTES {
+            self.tail.drain(..self.tail.len() - GLIMPSE_BYTES);
+        }
+        Line::TooLong(self)
+    }
+}
+
 /// Reads one line into `line` without its `\n`. A line longer than the limit
-/// is skipped to its end without being kept in memory.
+/// is skipped to its end, keeping only a [`Glimpse`] of it.
 async fn read_line<R: AsyncBufReadExt + Unpin>(
     input: &mut R,
     line: &mut Vec<u8>,
 ) -> std::io::Result<Line> {
-    let mut too_long = false;
+    let mut too_long: Option<Glimpse> = None;
     loop {
         let buf = input.fill_buf().await?;
         if buf.is_empty() {
             // A last message without a newline still counts.
-            return Ok(if too_long {
-                Line::TooLong
-            } else if line.is_empty() {
-                Line::Eof
-            } else {
-                Line::Complete
+            return Ok(match too_long {
+                Some(glimpse) => glimpse.finish(),
+                None if line.is_empty() => Line::Eof,
+                None => Line::Complete,
             });
         }
         let (chunk, found) = match buf.iter().position(|&b| b == b'\n') {
             Some(i) => (&buf[..i], Some(i + 1)),
             None => (buf, None),
         };
-        if !too_long {
-            if line.len() + chunk.len() > MAX_MESSAGE_BYTES {
-                too_long = true;
+        match &mut too_long {
+            Some(glimpse) => glimpse.push(chunk),
+            None if line.len() + chunk.len() > MAX_MESSAGE_BYTES => {
+                too_long = Some(Glimpse::new(line, chunk));
                 line.clear();
-            } else {
-                line.extend_from_slice(chunk);
             }
+            None => line.extend_from_slice(chunk),
         }
         let used = found.unwrap_or(buf.len());
         input.consume(used);
         if found.is_some() {
-            return Ok(if too_long {
-                Line::TooLong
-            } else {
-                Line::Complete
+            return Ok(match too_long {
+                Some(glimpse) => glimpse.finish(),
+                None => Line::Complete,
             });
         }
     }
 }
 
+/// A message read from the client, with what the reader needs to know of it.
+struct Parsed {
+    message: RxJsonRpcMessage<RoleServer>,
+    /// The method of a request, which awaits an answer; `None` for a
+    /// notification or a response.
+    method: Option<String>,
+    id: Value,
+}
+
 /// Parses one line into a message, or into the error answer it deserves.
-/// Parses one line into a message (and whether it awaits an answer), or
-/// into the error answer it deserves.
-fn parse(text: &[u8]) -> Result<(RxJsonRpcMessage<RoleServer>, bool), String> {
-    let value: Value = serde_json::from_slice(text)
-        .map_err(|e| error_answer(Value::Null, -32700, &format!("Parse error: {e}")))?;
+fn parse(text: &[u8]) -> Result<Parsed, String> {
+    let value = parse_json(text).map_err(|e| {
+        let id = lenient::find_id(text, text).unwrap_or(Value::Null);
+        error_answer(id, -32700, &format!("Parse error: {e}"))
+    })?;
     let id = value.get("id").cloned().unwrap_or(Value::Null);
+    let requested = value.get("id").and(value.get("method"));
+    if requested
+        .and_then(Value::as_str)
+        .is_some_and(|method| !METHODS.contains(&method))
+    {
+        return Err(error_answer(id, -32601, "Method not found"));
+    }
     if let Some(problem) = params_problem(&value) {
         return Err(error_answer(
             id,
@@ -269,10 +399,17 @@ fn parse(text: &[u8]) -> Result<(RxJsonRpcMessage<RoleServer>, bool), String> {
             &format!("Invalid params: {problem}"),
         ));
     }
-    let is_request = is_request(&value);
-    serde_json::from_value(value)
-        .map(|message| (message, is_request))
-        .map_err(|e| error_answer(id, -32600, &format!("Invalid Request: {e}")))
+    let method = is_request(&value)
+        .then(|| value["method"].as_str().map(str::to_owned))
+        .flatten();
+    match serde_json::from_value(value) {
+        Ok(message) => Ok(Parsed {
+            message,
+            method,
+            id,
+        }),
+        Err(e) => Err(error_answer(id, -32600, &format!("Invalid Request: {e}"))),
+    }
 }
 
 /// Checks the parameters of the methods this server implements, so that a
@@ -297,6 +434,15 @@ fn params_problem(message: &Value) -> Option<String> {
         .then(|| format!("{method} needs a string \"uri\"")),
         _ => None,
     }
+}
+
+/// The line as JSON. Lone surrogate escapes are repaired only when the line
+/// fails as it is, so well-formed lines pay nothing for the repair.
+fn parse_json(text: &[u8]) -> Result<Value, serde_json::Error> {
+    serde_json::from_slice(text).or_else(|error| match lenient::repair_surrogates(text) {
+        Cow::Owned(repaired) => serde_json::from_slice(&repaired),
+        Cow::Borrowed(_) => Err(error),
+    })
 }
 
 fn error_answer(id: Value, code: i64, message: &str) -> String {

@@ -1,4 +1,4 @@
-//! Property test of the store against a model of TOOLS.md.
+//! Property test of the store against a model of docs/TOOLS.md.
 //!
 //! [`Model`] is the contract transcribed as plainly as possible: two `Vec`s
 //! in insertion order, linear searches, Rust's `to_lowercase` and
@@ -18,7 +18,7 @@ use crate::model::{
     ObservationAdd, ObservationDelete, Outcome, Relation,
 };
 
-/// The knowledge graph of TOOLS.md, with no index and no cleverness.
+/// The knowledge graph of docs/TOOLS.md, with no index and no cleverness.
 #[derive(Debug, Default)]
 struct Model {
     entities: Vec<Entity>,
@@ -421,6 +421,139 @@ proptest! {
             let graph = store_apply(&mut store, &GraphOp::ReadGraph);
             let model_graph = model.apply(&GraphOp::ReadGraph);
             prop_assert_eq!(&graph, &model_graph, "graph after step {}: {:?}", step, op);
+        }
+    }
+}
+
+// ---- bounded reads, search_memory and get_neighbors against the model ------
+
+use crate::model::{
+    Budget, Direction, GraphPage, MemorySearch, NeighborQuery, PageQuery, PageSource, SearchScope,
+};
+
+/// Walks a bounded read to its end and returns its entities, checking each
+/// page's relations (the official rule for that page) and, under a budget,
+/// that each cut page renders within it. `None` when a budget is too small
+/// for the next entity (the walk cannot go on by itself).
+fn walk(
+    store: &mut Store,
+    model: &Model,
+    source: PageSource,
+    limit: Option<u32>,
+    budget: Option<u64>,
+) -> Result<Option<Vec<Entity>>, TestCaseError> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let q = PageQuery {
+            source: source.clone(),
+            after,
+            limit,
+            entity_types: vec![],
+            include_observations: true,
+            budget: budget.map(|chars| Budget { chars, reserve: 0 }),
+        };
+        let page: GraphPage = match store.apply(&GraphOp::ReadPage(q)) {
+            Ok(Outcome::Page(page)) => page,
+            other => return Err(TestCaseError::fail(format!("read_page: {other:?}"))),
+        };
+        let entities: Vec<Entity> = page.entities.iter().map(|e| e.entity.clone()).collect();
+        let expected = model.subgraph(|e| entities.iter().any(|p| p.name == e.name));
+        prop_assert_eq!(&page.relations, &expected.relations);
+        if let (Some(chars), Some(_)) = (budget, page.truncated) {
+            let text = crate::shim::render::page(&page, "read_graph", None, chars);
+            prop_assert!(text.texts[0].chars().count() as u64 <= chars);
+        }
+        if entities.is_empty() && page.next_after.is_some() {
+            return Ok(None);
+        }
+        all.extend(entities);
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(Some(all)),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn bounded_reads_ranking_and_neighbors_agree_with_the_model(
+        seed in seed(),
+        ops in prop::collection::vec(op(), 1..20),
+        limit in 1u32..4,
+        budget in prop::option::of(150u64..1500),
+        query in query(),
+        opened in prop::collection::vec(name(), 0..5),
+        center in endpoint(),
+    ) {
+        let mut store = Store::open_in_memory().expect("an in-memory store opens");
+        let mut model = Model::default();
+        for op in std::iter::once(&seed).chain(&ops) {
+            let _ = model.apply(op);
+            let _ = store.apply(op);
+        }
+        let sources = [
+            (PageSource::All, GraphOp::ReadGraph),
+            (PageSource::Search(query.clone()), GraphOp::SearchNodes { query: query.clone() }),
+            (PageSource::Names(opened.clone()), GraphOp::OpenNodes(opened.clone())),
+        ];
+        for (source, official) in sources {
+            let Ok(Outcome::Graph(expected)) = model.apply(&official) else {
+                return Err(TestCaseError::fail("the model reads"));
+            };
+            let (limit, budget) = match budget {
+                Some(chars) => (None, Some(chars)),
+                None => (Some(limit), None),
+            };
+            if let Some(walked) = walk(&mut store, &model, source.clone(), limit, budget)? {
+                prop_assert_eq!(&walked, &expected.entities, "{:?}", source);
+            }
+        }
+
+        // Whatever search_nodes finds, search_memory finds too.
+        if !query.is_empty() {
+            let Ok(Outcome::Graph(official)) = model.apply(&GraphOp::SearchNodes { query: query.clone() }) else {
+                return Err(TestCaseError::fail("the model searches"));
+            };
+            let op = GraphOp::SearchMemory(MemorySearch {
+                query: query.clone(),
+                limit: 50,
+                entity_types: vec![],
+                scope: SearchScope::All,
+                resume: None,
+            });
+            let Ok(Outcome::Ranked(ranked)) = store.apply(&op) else {
+                return Err(TestCaseError::fail("search_memory runs"));
+            };
+            let names: HashSet<&str> = ranked.results.iter().map(|r| r.name.as_str()).collect();
+            for e in &official.entities {
+                prop_assert!(names.contains(e.name.as_str()), "{query:?} lost {}", e.name);
+            }
+        }
+
+        // One hop both ways: every relation touching the entity, in order.
+        let op = GraphOp::Neighbors(NeighborQuery {
+            name: center.clone(),
+            direction: Direction::Both,
+            relation_types: vec![],
+            depth: 1,
+            limit: 200,
+            after: None,
+        });
+        match (store.apply(&op), model.find(&center)) {
+            (Ok(Outcome::Neighborhood(n)), Some(_)) => {
+                let expected: Vec<Relation> = model
+                    .relations
+                    .iter()
+                    .filter(|r| r.from == center || r.to == center)
+                    .cloned()
+                    .collect();
+                prop_assert_eq!(n.relations, expected);
+            }
+            (Err(StoreError::UnknownEntity(name)), None) => prop_assert_eq!(name, center),
+            (other, _) => return Err(TestCaseError::fail(format!("get_neighbors: {other:?}"))),
         }
     }
 }

@@ -9,7 +9,7 @@
 //! Search: for queries of three or more characters the trigram indexes give
 //! candidates: the rows that contain the query's rarest few trigrams (by the
 //! indexes' vocabulary counts), a superset of the rows that contain the
-//! lower-cased query. Shorter queries scan. Either way, the rule of TOOLS.md
+//! lower-cased query. Shorter queries scan. Either way, the rule of docs/TOOLS.md
 //! is checked in Rust on each candidate, so the index only ever narrows,
 //! never decides.
 
@@ -174,7 +174,7 @@ pub(super) fn fts_phrase(needle: &str) -> String {
     all_of(&trigrams(needle))
 }
 
-/// The rule of TOOLS.md: the lower-cased query is a substring of the
+/// The rule of docs/TOOLS.md: the lower-cased query is a substring of the
 /// lower-cased name, type, or any observation.
 pub(crate) fn entity_matches(entity: &Entity, needle: &str) -> bool {
     let contains = |s: &str| s.to_lowercase().contains(needle);

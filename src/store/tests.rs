@@ -2,11 +2,12 @@
 //! in-memory and temp-file databases: the edge cases of each of the nine
 //! operations, every limit, group commit and idempotent retries, and the
 //! migrations (old, new, foreign and repeated). `proptests` checks random
-//! operation sequences against a model of TOOLS.md.
+//! operation sequences against a model of docs/TOOLS.md.
 
 // A sibling file, src/store/proptests.rs, not src/store/tests/proptests.rs.
 #[path = "proptests.rs"]
 mod proptests;
+mod retrieval;
 
 use std::path::Path;
 

@@ -1,15 +1,15 @@
 //! Replays the recorded session with the official memory server through the
 //! real `memgraphd mcp` and compares every answer with the recording, except
-//! the intended differences of TOOLS.md, whose expected answers are written
+//! the intended differences of docs/TOOLS.md, whose expected answers are written
 //! out here instead.
 
 use serde_json::{json, Value};
 
-use crate::support::{OutputSchemas, TestEnv};
+use crate::support::{OutputSchemas, Shim, TestEnv};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/conformance/official-server-memory-2026.8.31.jsonl"
+    "/tests/fixtures/official-server-memory-2026.8.31.jsonl"
 );
 
 struct Exchange {
@@ -64,7 +64,7 @@ fn error_result(message: &str) -> Value {
 const ALICE_ALL: &[&str] = &["Works at Acme Corp", "likes programming", "has a dog"];
 const ALICE_AFTER: &[&str] = &["Works at Acme Corp", "likes programming"];
 
-/// What memgraphd answers where TOOLS.md says it differs on purpose.
+/// What memgraphd answers where docs/TOOLS.md says it differs on purpose.
 /// `None`: the recorded answer stands.
 fn intended(label: &str) -> Option<Value> {
     let updated = json!({"method": "notifications/resources/updated", "params": {"uri": "memory://knowledge-graph"}, "jsonrpc": "2.0"});
@@ -306,4 +306,234 @@ fn check_tool_list(ours: &Value, recorded: &Value) {
         }
         assert_eq!(&mine, theirs, "tool {} differs", theirs["name"]);
     }
+}
+
+// ---- protocol versions, unknown methods and resources ---------------------------
+
+/// What the probe sequence after `initialize` must answer identically in
+/// every session settled at 2025-11-25: `ping`, a subscription, a write
+/// (with its notice), a read, the templates list and an unknown resource.
+fn probe(shim: &mut Shim) -> Vec<String> {
+    let steps = [
+        ("ping", Value::Null),
+        (
+            "resources/subscribe",
+            json!({"uri": "memory://knowledge-graph"}),
+        ),
+        (
+            "tools/call",
+            json!({"name": "create_entities", "arguments": {"entities": [
+                {"name": "Ada", "entityType": "person", "observations": ["wrote the first program"]}
+            ]}}),
+        ),
+        (
+            "tools/call",
+            json!({"name": "search_nodes", "arguments": {"query": "ada"}}),
+        ),
+        ("resources/templates/list", Value::Null),
+        ("resources/read", json!({"uri": "memory://knowledge-graph"})),
+        ("resources/read", json!({"uri": "memory://nope"})),
+        (
+            "resources/unsubscribe",
+            json!({"uri": "memory://knowledge-graph"}),
+        ),
+    ];
+    let mut seen = Vec::new();
+    for (n, (method, params)) in steps.into_iter().enumerate() {
+        let id = json!(format!("probe-{n}"));
+        let mut request = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        if !params.is_null() {
+            request["params"] = params;
+        }
+        shim.send(&request);
+        let answer = shim.answer_to(&id);
+        for notice in std::mem::take(&mut shim.notifications) {
+            seen.push(notice.to_string());
+        }
+        seen.push(answer.to_string());
+    }
+    seen
+}
+
+fn initialize(shim: &mut Shim, id: &str, version: &str) -> Value {
+    let id = json!(id);
+    shim.send(
+        &json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": {
+            "protocolVersion": version,
+            "capabilities": {},
+            "clientInfo": {"name": "memgraphd-tests", "version": "0"}
+        }}),
+    );
+    shim.answer_to(&id)
+}
+
+/// A fresh session initialized at `first` (and then, if given, again at
+/// `second`): its initialize answers and its answers to [`probe`].
+fn session(first: &str, second: Option<&str>) -> (Vec<Value>, Vec<String>) {
+    let env = TestEnv::new();
+    let mut shim = env.raw_shim();
+    let mut answers = vec![initialize(&mut shim, "init-1", first)];
+    shim.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    if let Some(second) = second {
+        answers.push(initialize(&mut shim, "init-2", second));
+    }
+    (answers, probe(&mut shim))
+}
+
+/// What a session at 2025-11-25 answers; every other case must match it.
+fn reference() -> (Value, Vec<String>) {
+    let (mut answers, probed) = session("2025-11-25", None);
+    let first = answers.remove(0);
+    assert_eq!(first["result"]["protocolVersion"], "2025-11-25", "{first}");
+    // The facts the comparison rests on, so a reference gone wrong shows.
+    let ping: Value = serde_json::from_str(&probed[0]).expect("json");
+    assert_eq!(
+        ping,
+        json!({"jsonrpc": "2.0", "id": "probe-0", "result": {}})
+    );
+    assert!(
+        probed.iter().all(|line| !line.contains("resultType")),
+        "{probed:#?}"
+    );
+    let templates = probed
+        .iter()
+        .find(|line| line.contains(r#""id":"probe-4""#))
+        .expect("the templates answer");
+    assert_eq!(
+        templates,
+        r#"{"jsonrpc":"2.0","id":"probe-4","result":{"resourceTemplates":[]}}"#
+    );
+    (first, probed)
+}
+
+#[test]
+fn a_second_initialize_with_an_unknown_version_changes_nothing() {
+    let (first, expected) = reference();
+    for version in ["2026-07-28", "2099-01-01", "2020-01-01"] {
+        let (answers, probed) = session("2025-11-25", Some(version));
+        assert_eq!(answers[0], first, "{version}");
+        let mut again = answers[1].clone();
+        assert_eq!(again["id"], "init-2");
+        again["id"] = json!("init-1");
+        assert_eq!(again, first, "{version}: answered like the first");
+        assert_eq!(probed, expected, "{version}: the session changed");
+    }
+}
+
+#[test]
+fn a_second_initialize_keeps_the_version_of_the_first() {
+    let (answers, _) = session("2025-06-18", Some("2025-11-25"));
+    assert_eq!(answers[0]["result"]["protocolVersion"], "2025-06-18");
+    assert_eq!(answers[1]["result"]["protocolVersion"], "2025-06-18");
+}
+
+#[test]
+fn a_first_initialize_with_an_unknown_version_is_served_as_2025_11_25() {
+    let (first, expected) = reference();
+    for version in ["2026-07-28", "2099-01-01", "2020-01-01"] {
+        let (answers, probed) = session(version, None);
+        assert_eq!(answers[0], first, "{version}");
+        assert_eq!(probed, expected, "{version}");
+        // And a second one, known or not, still changes nothing.
+        let (answers, probed) = session(version, Some("2099-01-01"));
+        assert_eq!(answers[1]["result"], first["result"], "{version}");
+        assert_eq!(probed, expected, "{version}, initialized twice");
+    }
+}
+
+#[test]
+fn every_known_version_is_echoed() {
+    for version in ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"] {
+        let env = TestEnv::new();
+        let mut shim = env.raw_shim();
+        let answer = initialize(&mut shim, "init", version);
+        assert_eq!(answer["result"]["protocolVersion"], version, "{answer}");
+    }
+}
+
+#[test]
+fn unknown_methods_are_not_found() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    let methods = [
+        ("prompts/get", json!({"name": "p"})),
+        ("prompts/list", Value::Null),
+        ("logging/setLevel", json!({"level": "info"})),
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/prompt", "name": "p"}, "argument": {"name": "a", "value": "b"}}),
+        ),
+        ("foo/bar", Value::Null),
+        ("tasks/list", Value::Null),
+        ("server/discover", Value::Null),
+        ("subscriptions/listen", json!({})),
+    ];
+    for (method, params) in methods {
+        let answer = shim.request_raw(method, params);
+        let id = answer["id"].clone();
+        assert_eq!(
+            answer,
+            json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}}),
+            "{method}"
+        );
+    }
+    // The session is unharmed.
+    assert_eq!(shim.request("ping", Value::Null), json!({}));
+}
+
+#[test]
+fn reading_an_unknown_resource_is_not_found() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    for uri in [
+        "memory://nope",
+        "memory://knowledge-graph/",
+        "file:///etc/passwd",
+        "",
+    ] {
+        let answer = shim.request_raw("resources/read", json!({"uri": uri}));
+        let id = answer["id"].clone();
+        assert_eq!(
+            answer,
+            json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32002, "message": format!("Resource {uri} not found")}}),
+        );
+    }
+}
+
+#[test]
+fn a_nul_in_a_search_query_is_refused() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    shim.call_ok(
+        "create_entities",
+        json!({"entities": [{"name": "a", "entityType": "t", "observations": ["a b"]}]}),
+    );
+    for query in ["a\u{0}b", "\u{0}", "a\u{0}"] {
+        let result = shim.call("search_nodes", json!({ "query": query }));
+        assert_eq!(
+            result,
+            error_result("Invalid arguments for tool search_nodes: query: must not contain the NUL character"),
+            "{query:?}"
+        );
+    }
+}
+
+#[test]
+fn messages_before_initialize_do_not_end_the_session() {
+    let env = TestEnv::new();
+    let mut shim = env.raw_shim();
+    // rmcp alone would end the session at the first of these.
+    shim.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    shim.send(&json!({"jsonrpc": "2.0", "id": "early-result", "result": {}}));
+    let early = shim.request_raw("tools/list", Value::Null);
+    assert_eq!(early["error"]["code"], json!(-32600), "{early}");
+    assert_eq!(shim.request("ping", Value::Null), json!({}));
+    let answer = initialize(&mut shim, "init", "2025-11-25");
+    assert_eq!(
+        answer["result"]["protocolVersion"], "2025-11-25",
+        "{answer}"
+    );
+    shim.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let graph = shim.call_ok("read_graph", json!({}));
+    assert_eq!(graph, json!({"entities": [], "relations": []}));
 }

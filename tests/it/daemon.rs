@@ -310,7 +310,7 @@ fn a_hello_with_an_older_protocol_is_refused_with_a_clear_message() {
         .build()
         .expect("runtime");
     let answer = runtime.block_on(async {
-        let mut stream = memgraphd::daemon::socket::connect(&env.socket_path())
+        let mut stream = memgraphd::instance::socket::connect(&env.socket_path())
             .await
             .expect("connecting");
         let hello = ClientFrame::Hello(Hello {
@@ -352,7 +352,7 @@ fn sigterm_stops_the_daemon_cleanly_and_sessions_carry_on() {
     wait_until(
         "the daemon to release its lock",
         Duration::from_secs(10),
-        || !memgraphd::daemon::lock::InstanceLock::is_held(&lock),
+        || !memgraphd::instance::lock::InstanceLock::is_held(&lock),
     );
     assert!(
         !env.socket_path().exists(),
@@ -443,7 +443,7 @@ fn a_database_from_a_newer_build_fails_calls_clearly_and_stays_untouched() {
 #[test]
 fn an_older_daemon_is_asked_to_stop_and_replaced() {
     use interprocess::local_socket::traits::tokio::Listener as _;
-    use memgraphd::daemon::{lock::InstanceLock, socket};
+    use memgraphd::instance::{lock::InstanceLock, socket};
     use memgraphd::protocol::{self, ClientFrame, Op, Reply, Response, ServerFrame, Welcome};
 
     let env = TestEnv::new();
@@ -517,7 +517,7 @@ fn an_older_daemon_is_asked_to_stop_and_replaced() {
 #[cfg(unix)]
 fn a_daemon_of_an_older_protocol_is_terminated_and_replaced() {
     use interprocess::local_socket::traits::tokio::Listener as _;
-    use memgraphd::daemon::{lock::InstanceLock, socket};
+    use memgraphd::instance::{lock::InstanceLock, socket};
     use memgraphd::protocol::{self, ClientFrame, Refused, ServerFrame};
 
     let env = TestEnv::new();

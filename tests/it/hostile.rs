@@ -32,7 +32,6 @@ fn malformed_json_rpc_lines_get_errors_and_the_shim_serves_on() {
         "{\"foo\": 1}",
         "\"just a string\"",
         &deep,
-        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_nodes","arguments":{"query":"\ud800"}}}"#,
         r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"search_nodes","arguments":{"query":1e999999}}}"#,
         r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_nodes","arguments":{"query":123456789012345678901234567890}}}"#,
         r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"create_entities","arguments":{"entities":"x"}}}"#,
@@ -63,6 +62,7 @@ fn a_message_over_8_mib_is_refused_without_ending_the_session() {
         r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"search_nodes","arguments":{{"query":"{huge}"}}}}}}"#
     );
     let answer = expect_refusal(&mut shim, &line);
+    assert_eq!(answer["id"], json!(1), "{answer}");
     assert!(
         answer["error"]["message"]
             .as_str()
@@ -74,6 +74,166 @@ fn a_message_over_8_mib_is_refused_without_ending_the_session() {
         "create_entities",
         json!({"entities": [{"name": "after", "entityType": "t", "observations": []}]}),
     );
+}
+
+#[test]
+fn refusals_carry_the_id_of_the_request_they_refuse() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    let huge = "x".repeat(8 * 1024 * 1024 + 10);
+    let cases = [
+        // Not JSON: cut short, and broken before an id written last (as the
+        // TypeScript SDK orders its members).
+        (
+            r#"{"jsonrpc":"2.0","id":"cut-1","method":"tools/call","params":{"name":"read_graph""#.to_owned(),
+            json!("cut-1"),
+            -32700,
+        ),
+        (
+            r#"{"method":"tools/call","params":{"name":"search_nodes","arguments":{"query":nope}},"jsonrpc":"2.0","id":52}"#.to_owned(),
+            json!(52),
+            -32700,
+        ),
+        // Over the message limit, with the id first and with it last.
+        (
+            format!(r#"{{"jsonrpc":"2.0","id":"big-1","method":"tools/call","params":{{"name":"search_nodes","arguments":{{"query":"{huge}"}}}}}}"#),
+            json!("big-1"),
+            -32600,
+        ),
+        (
+            format!(r#"{{"method":"tools/call","params":{{"name":"search_nodes","arguments":{{"query":"{huge}"}}}},"jsonrpc":"2.0","id":54}}"#),
+            json!(54),
+            -32600,
+        ),
+        // No id to be found: null, as JSON-RPC says.
+        ("{not json".to_owned(), Value::Null, -32700),
+    ];
+    for (line, id, code) in cases {
+        let answer = expect_refusal(&mut shim, &line);
+        assert_eq!(answer["id"], id, "{line:.120} -> {answer}");
+        assert_eq!(
+            answer["error"]["code"],
+            json!(code),
+            "{line:.120} -> {answer}"
+        );
+    }
+    assert_eq!(shim.request("ping", Value::Null), json!({}));
+}
+
+/// Sends a raw request line and returns its result, which must not be an error.
+fn raw_call(shim: &mut crate::support::Shim, id: &str, tool: &str, arguments: &str) -> Value {
+    shim.send_line(&format!(
+        r#"{{"jsonrpc":"2.0","id":"{id}","method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}"#
+    ));
+    let answer = shim.answer_to(&json!(id));
+    let result = &answer["result"];
+    assert!(result.is_object(), "{tool} {arguments}: {answer}");
+    assert_ne!(
+        result["isError"],
+        json!(true),
+        "{tool} {arguments}: {answer}"
+    );
+    result["structuredContent"].clone()
+}
+
+#[test]
+fn lone_surrogates_are_stored_as_replacement_characters_in_every_field() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    // What JSON.stringify writes for strings cut inside an emoji.
+    let created = raw_call(
+        &mut shim,
+        "c1",
+        "create_entities",
+        concat!(
+            r#"{"entities":["#,
+            r#"{"name":"bad\ud83d","entityType":"\udc00x","observations":["half \ud83d","\ude00 other half"]},"#,
+            r#"{"name":"whole \ud83d\ude00","entityType":"t","observations":[]}]}"#
+        ),
+    );
+    assert_eq!(
+        created["entities"],
+        json!([
+            {"name": "bad\u{FFFD}", "entityType": "\u{FFFD}x", "observations": ["half \u{FFFD}", "\u{FFFD} other half"]},
+            {"name": "whole 😀", "entityType": "t", "observations": []}
+        ])
+    );
+    raw_call(
+        &mut shim,
+        "c2",
+        "create_relations",
+        r#"{"relations":[{"from":"bad\ud83d","to":"whole \ud83d\ude00","relationType":"rel \udbff"}]}"#,
+    );
+    raw_call(
+        &mut shim,
+        "c3",
+        "add_observations",
+        r#"{"observations":[{"entityName":"bad\ud83d","contents":["more \udfff"]}]}"#,
+    );
+    let expected = json!({
+        "entities": [{
+            "name": "bad\u{FFFD}",
+            "entityType": "\u{FFFD}x",
+            "observations": ["half \u{FFFD}", "\u{FFFD} other half", "more \u{FFFD}"],
+        }],
+        "relations": [{"from": "bad\u{FFFD}", "to": "whole 😀", "relationType": "rel \u{FFFD}"}],
+    });
+    // Found by a query with a lone surrogate, by exact name, and by the intact part.
+    let by_query = raw_call(&mut shim, "s1", "search_nodes", r#"{"query":"\udc00x"}"#);
+    assert_eq!(by_query, expected);
+    let by_name = raw_call(&mut shim, "o1", "open_nodes", r#"{"names":["bad\ud83d"]}"#);
+    assert_eq!(by_name, expected);
+    assert_eq!(
+        shim.call_ok("search_nodes", json!({"query": "bad"})),
+        expected
+    );
+    // Deleting by the same cut string finds it too.
+    raw_call(
+        &mut shim,
+        "d1",
+        "delete_observations",
+        r#"{"deletions":[{"entityName":"bad\ud83d","observations":["more \udfff"]}]}"#,
+    );
+    let graph = shim.call_ok("open_nodes", json!({"names": ["bad\u{FFFD}"]}));
+    assert_eq!(
+        graph["entities"][0]["observations"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+#[test]
+fn a_name_cut_inside_an_emoji_is_stored_and_found() {
+    let env = TestEnv::new();
+    let mut shim = env.shim();
+    // "Zoë 😀 notes" cut after five UTF-16 units, as a client truncating
+    // with String.prototype.slice does, then JSON.stringify'd.
+    raw_call(
+        &mut shim,
+        "c1",
+        "create_entities",
+        r#"{"entities":[{"name":"Zo\u00eb \ud83d","entityType":"person","observations":["likes tea"]}]}"#,
+    );
+    let stored = json!({"entities": [{"name": "Zoë \u{FFFD}", "entityType": "person", "observations": ["likes tea"]}], "relations": []});
+    assert_eq!(
+        shim.call_ok("search_nodes", json!({"query": "zoë"})),
+        stored
+    );
+    assert_eq!(
+        shim.call_ok("search_nodes", json!({"query": "tea"})),
+        stored
+    );
+    assert_eq!(
+        raw_call(
+            &mut shim,
+            "o1",
+            "open_nodes",
+            r#"{"names":["Zo\u00eb \ud83d"]}"#
+        ),
+        stored
+    );
+    assert_eq!(shim.call_ok("read_graph", json!({})), stored);
 }
 
 #[test]

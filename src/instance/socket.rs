@@ -57,26 +57,48 @@ pub fn bind(path: &Path) -> io::Result<Listener> {
     }
 }
 
-/// Whether the peer runs as the same user as this daemon.
+/// Whether the peer runs as the same user as this process. The daemon
+/// drops a connection from anyone else; a client refuses a daemon of anyone
+/// else, which could read and forge its memory.
 pub fn peer_is_same_user(stream: &Stream) -> bool {
+    match peer_uid(stream) {
+        Ok(uid) => uid == this_uid(),
+        Err(e) => {
+            tracing::warn!("reading peer credentials: {e}");
+            false
+        }
+    }
+}
+
+/// The effective user id of the process at the other end.
+pub fn peer_uid(stream: &Stream) -> io::Result<u32> {
     #[cfg(unix)]
     {
         use interprocess::local_socket::traits::StreamCommon as _;
-        let _ = &stream;
-        match stream.peer_creds() {
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            Ok(creds) => creds.euid() == Some(unsafe { libc::geteuid() }),
-            Err(e) => {
-                tracing::warn!("reading peer credentials: {e}");
-                false
-            }
-        }
+        stream
+            .peer_creds()?
+            .euid()
+            .ok_or_else(|| io::Error::other("the peer's credentials carry no user id"))
     }
     #[cfg(windows)]
     {
         // Named pipes carry the default DACL of the creating user.
         let _ = stream;
-        true
+        Ok(this_uid())
+    }
+}
+
+/// The effective user id of this process (0 on Windows, where pipes are
+/// private to their creator anyway).
+pub fn this_uid() -> u32 {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() }
+    }
+    #[cfg(windows)]
+    {
+        0
     }
 }
 

@@ -1,0 +1,109 @@
+//! What each subcommand does and prints. The work itself lives in
+//! [`crate::shim`], [`crate::daemon`] and [`crate::admin`]; this is the
+//! thin layer that calls it and turns its answer into lines on stdout.
+
+use std::time::Duration;
+
+use super::{CliError, Command, Exit};
+use crate::admin::{self, doctor, transfer};
+use crate::client::{ClientConfig, ClientError};
+use crate::config::Paths;
+use crate::daemon::{self, DaemonConfig};
+
+/// How long `stop` waits for the daemon to release its lock.
+const STOP_WAIT: Duration = Duration::from_secs(30);
+
+/// Runs one subcommand to its end.
+pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
+    match command {
+        Command::Mcp { daemon, shim } => {
+            let config = ClientConfig {
+                paths,
+                spawn: true,
+                serve_args: daemon.as_serve_args(),
+                client: "mcp".into(),
+            };
+            crate::shim::run(config, shim.settings())
+                .await
+                .map_err(CliError::Mcp)?;
+        }
+        Command::Serve { daemon } => {
+            let config = DaemonConfig {
+                paths,
+                durability: daemon.durability(),
+                idle_timeout: (!daemon.idle_timeout.is_zero()).then_some(daemon.idle_timeout),
+            };
+            match daemon::run(config).await {
+                Err(e) if e.is_already_running() => {
+                    tracing::info!("{e}; exiting");
+                }
+                Err(e) => {
+                    // A spawned daemon's stderr goes nowhere: the log is
+                    // where its user will look.
+                    tracing::error!("daemon failed: {}", crate::error_chain(&e));
+                    return Err(CliError::Daemon(e));
+                }
+                Ok(()) => {}
+            }
+        }
+        Command::Status => match admin::status(&paths).await {
+            Ok(status) => println!("{}", admin::format_status(&status, &paths)),
+            Err(ClientError::NotRunning { .. }) => {
+                println!("memgraphd is not running for {}", paths.db.display());
+                println!("socket: {}", paths.socket.display());
+                println!("log:    {}", paths.log.display());
+                return Ok(Exit::NotRunning);
+            }
+            Err(e) => return Err(CliError::Status(e)),
+        },
+        Command::Stop => match admin::stop(&paths, STOP_WAIT).await {
+            Ok(pid) => println!("stopped memgraphd (pid {pid})"),
+            Err(ClientError::NotRunning { .. }) => {
+                println!("memgraphd is not running for {}", paths.db.display());
+            }
+            Err(e) => return Err(CliError::Stop(e)),
+        },
+        Command::Import { file, dry_run } => match transfer::import(&paths, &file, dry_run).await {
+            Ok(summary) => println!("{}", transfer::format_import(&summary, &file)),
+            Err(source) => return Err(CliError::Import { file, source }),
+        },
+        Command::Export { file } => {
+            let text = transfer::export(&paths).await.map_err(CliError::Export)?;
+            match file {
+                Some(file) => {
+                    if let Err(source) = transfer::write_atomically(&file, &text) {
+                        return Err(CliError::ExportTo { file, source });
+                    }
+                }
+                None => write_stdout(&text)?,
+            }
+        }
+        Command::Backup { file } => match admin::backup(&paths, &file).await {
+            Ok(bytes) => println!(
+                "backed up {} to {} ({bytes} bytes, integrity_check ok)",
+                paths.db.display(),
+                file.display()
+            ),
+            Err(source) => return Err(CliError::Backup { file, source }),
+        },
+        Command::Doctor => {
+            let findings = doctor::run(&paths).await;
+            println!("{}", doctor::format(&findings));
+            if findings.iter().any(|f| f.verdict == doctor::Verdict::Fail) {
+                return Ok(Exit::Failure);
+            }
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// Writes to stdout; a closed pipe (`memgraphd export | head`) is not an
+/// error, as for any Unix filter.
+fn write_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(CliError::Stdout),
+    }
+}

@@ -1,0 +1,285 @@
+//! The `memgraphd` command line: the arguments ([`Cli`]), what each
+//! subcommand does and prints ([`run`]), and where logs go ([`logging`]).
+//!
+//! The binary only parses, sets up logging and calls [`run`], so everything a
+//! subcommand does can be read, and tested, here.
+
+mod commands;
+pub mod logging;
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::admin::AdminError;
+use crate::client::ClientError;
+use crate::config::{ConfigError, Paths};
+use crate::daemon::DaemonError;
+use crate::shim::ShimError;
+use crate::store::Durability;
+
+pub use commands::run;
+
+/// Knowledge-graph memory for AI coding agents, shared safely by every session.
+///
+/// Register it with an MCP client, e.g.:
+///   claude mcp add memory -s user -- memgraphd mcp
+#[derive(Parser)]
+#[command(name = "memgraphd", version, verbatim_doc_comment)]
+pub struct Cli {
+    /// The database file [default: the OS data dir, e.g. ~/.local/share/memgraphd/memory.db]
+    #[arg(long, env = "MEMGRAPHD_DB", global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// The daemon's socket [default: derived from the database path]
+    #[arg(long, env = "MEMGRAPHD_SOCKET", global = true, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// The daemon's log file [default: memgraphd.log beside the database]
+    #[arg(long, env = "MEMGRAPHD_LOG", global = true, value_name = "PATH")]
+    log: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// The places of the database this invocation works on.
+    pub fn paths(&self) -> Result<Paths, ConfigError> {
+        Paths::resolve(
+            self.db.as_deref(),
+            self.socket.as_deref(),
+            self.log.as_deref(),
+        )
+    }
+}
+
+/// The subcommands; each doc comment is its `--help`.
+// The doc comments are help text for a terminal, where `<hash>` is a
+// placeholder, not HTML.
+#[allow(rustdoc::invalid_html_tags)]
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve one MCP session on stdin/stdout; starts the daemon if needed.
+    ///
+    /// This is what an MCP client launches, e.g.:
+    ///   claude mcp add memory -s user -- memgraphd mcp
+    /// or, trading power-loss safety for speed, with its own database:
+    ///   memgraphd mcp --durability normal --db ~/notes/memory.db
+    #[command(verbatim_doc_comment)]
+    Mcp {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+        #[command(flatten)]
+        shim: ShimArgs,
+    },
+    /// Run the daemon in the foreground (for systemd or launchd).
+    ///
+    /// Shims start it by themselves; run it by hand to supervise it:
+    ///   memgraphd serve --idle-timeout 0
+    #[command(verbatim_doc_comment)]
+    Serve {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+    },
+    /// Show the running daemon: version, uptime, paths, sizes, counts.
+    ///
+    /// Exits non-zero when no daemon runs; never starts one.
+    ///   memgraphd status
+    #[command(verbatim_doc_comment)]
+    Status,
+    /// Stop the running daemon after it commits and checkpoints.
+    ///
+    ///   memgraphd stop
+    #[command(verbatim_doc_comment)]
+    Stop,
+    /// Merge a memory file into the store, through the daemon.
+    ///
+    /// Reads the official server's memory.jsonl (or the legacy memory.json)
+    /// or a @pepk/mcp-memory-sqlite database. Existing entities get the
+    /// file's observations added; bad lines are reported and skipped.
+    ///   memgraphd import ~/.npm/_npx/<hash>/node_modules/@modelcontextprotocol/server-memory/dist/memory.jsonl
+    ///   memgraphd import --dry-run memory.jsonl
+    #[command(verbatim_doc_comment)]
+    Import {
+        /// The file to read
+        file: PathBuf,
+        /// Read and report, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the whole graph in the official memory.jsonl format.
+    ///
+    /// To stdout, or to FILE (written atomically). The official server can
+    /// read it back, so you can always go back:
+    ///   memgraphd export > memory.jsonl
+    ///   memgraphd export memory.jsonl
+    #[command(verbatim_doc_comment)]
+    Export {
+        /// Where to write [default: stdout]
+        file: Option<PathBuf>,
+    },
+    /// Write a consistent copy of the live database, and check it.
+    ///
+    /// Safe while sessions write. FILE must not exist.
+    ///   memgraphd backup ~/memgraphd-backup.db
+    #[command(verbatim_doc_comment)]
+    Backup {
+        /// The new database file
+        file: PathBuf,
+    },
+    /// Check the installation and say what to do about any problem.
+    ///
+    /// Looks at the database (integrity_check), the WAL, the lock, the
+    /// socket and its permissions, and the daemon's version.
+    ///   memgraphd doctor
+    #[command(verbatim_doc_comment)]
+    Doctor,
+}
+
+/// How a daemon runs (used by `serve`, and passed on by `mcp` when it
+/// starts one).
+#[derive(clap::Args, Clone)]
+pub struct DaemonArgs {
+    /// full: a commit survives power loss; normal: faster, may lose the last commits on power loss
+    #[arg(long, value_enum, default_value_t = DurabilityArg::Full)]
+    durability: DurabilityArg,
+    /// Exit after this long with no session, e.g. 30m, 2h, 90s; 0 never exits
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    idle_timeout: Duration,
+}
+
+/// How a shim answers (used by `mcp` only).
+#[derive(clap::Args, Clone)]
+pub struct ShimArgs {
+    /// Cut a read without limit whose answer would be longer than this many
+    /// characters, with a cursor for the rest; 0 turns the guard off
+    #[arg(long, env = "MEMGRAPHD_MAX_RESULT_CHARS", value_name = "CHARS",
+          default_value_t = crate::shim::call::DEFAULT_MAX_RESULT_CHARS)]
+    max_result_chars: u64,
+    /// all: the nine official tools and memgraphd's own; official: exactly the nine
+    #[arg(long, env = "MEMGRAPHD_TOOLS", value_enum, default_value_t = ToolsArg::All)]
+    tools: ToolsArg,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum ToolsArg {
+    All,
+    Official,
+}
+
+impl ShimArgs {
+    fn settings(&self) -> crate::shim::call::Settings {
+        use crate::shim::call::{Settings, ToolSet};
+        Settings {
+            max_result_chars: self.max_result_chars,
+            tools: match self.tools {
+                ToolsArg::All => ToolSet::All,
+                ToolsArg::Official => ToolSet::Official,
+            },
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum DurabilityArg {
+    Full,
+    Normal,
+}
+
+impl DaemonArgs {
+    fn durability(&self) -> Durability {
+        match self.durability {
+            DurabilityArg::Full => Durability::Full,
+            DurabilityArg::Normal => Durability::Normal,
+        }
+    }
+
+    /// The same settings as `serve` flags, for the daemon a shim spawns.
+    fn as_serve_args(&self) -> Vec<String> {
+        let durability = match self.durability {
+            DurabilityArg::Full => "full",
+            DurabilityArg::Normal => "normal",
+        };
+        vec![
+            "--durability".into(),
+            durability.into(),
+            "--idle-timeout".into(),
+            format!("{}s", self.idle_timeout.as_secs()),
+        ]
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90s, 30m or 2h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m or h")),
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
+/// Why a subcommand failed; each variant names the step, and its source
+/// says why.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("mcp session")]
+    Mcp(#[source] ShimError),
+    #[error("daemon")]
+    Daemon(#[source] DaemonError),
+    #[error("asking the daemon for its status")]
+    Status(#[source] ClientError),
+    #[error("stopping the daemon")]
+    Stop(#[source] ClientError),
+    #[error("importing {}", file.display())]
+    Import {
+        file: PathBuf,
+        #[source]
+        source: AdminError,
+    },
+    #[error("exporting")]
+    Export(#[source] AdminError),
+    #[error("exporting to {}", file.display())]
+    ExportTo {
+        file: PathBuf,
+        #[source]
+        source: AdminError,
+    },
+    #[error("writing to stdout")]
+    Stdout(#[source] std::io::Error),
+    #[error("backing up to {}", file.display())]
+    Backup {
+        file: PathBuf,
+        #[source]
+        source: AdminError,
+    },
+}
+
+/// How a subcommand that did not fail ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success,
+    /// `doctor` found a problem it reports as a failure.
+    Failure,
+    /// `status` found no daemon (exit code 3, so scripts can tell).
+    NotRunning,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        match exit {
+            Exit::Success => std::process::ExitCode::SUCCESS,
+            Exit::Failure => std::process::ExitCode::FAILURE,
+            Exit::NotRunning => std::process::ExitCode::from(3),
+        }
+    }
+}
