@@ -57,7 +57,7 @@ something you read long ago.";
 /// The MCP face of one agent session.
 #[derive(Clone)]
 pub struct MemoryServer {
-    backend: Arc<Backend>,
+    backend: Arc<dyn Backend>,
     subscribed: Arc<AtomicBool>,
     tools: Arc<Vec<Tool>>,
     /// The answer to the session's first `initialize`, which every later
@@ -66,7 +66,7 @@ pub struct MemoryServer {
 }
 
 impl MemoryServer {
-    pub fn new(backend: Arc<Backend>) -> Result<MemoryServer, serde_json::Error> {
+    pub fn new(backend: Arc<dyn Backend>) -> Result<MemoryServer, serde_json::Error> {
         Ok(MemoryServer {
             backend,
             subscribed: Arc::new(AtomicBool::new(false)),
