@@ -33,6 +33,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod http;
 pub mod instance;
 pub mod jsonl;
 pub mod limits;
@@ -41,6 +42,7 @@ pub mod privacy;
 pub mod protocol;
 pub mod shim;
 pub mod store;
+pub mod tokens;
 
 /// Formats an error with its chain of causes, `outer: inner: innermost`, for
 /// logs and for messages that cross the socket as text.

@@ -78,6 +78,8 @@ pub enum Command {
     Serve {
         #[command(flatten)]
         daemon: DaemonArgs,
+        #[command(flatten)]
+        http: HttpArgs,
     },
     /// Show the running daemon: version, uptime, paths, sizes, counts.
     ///
@@ -132,6 +134,56 @@ pub enum Command {
     ///   memgraphd doctor
     #[command(verbatim_doc_comment)]
     Doctor,
+    /// Manage the bearer tokens of the HTTP face (serve --http).
+    ///
+    /// Each person or machine gets its own token; its name is the actor of
+    /// the changes made with it.
+    ///   memgraphd token add alice
+    ///   memgraphd token list
+    ///   memgraphd token revoke alice
+    #[command(verbatim_doc_comment)]
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+}
+
+/// What `memgraphd token` does.
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Make a new token for NAME and print it, once; only its hash is kept.
+    Add {
+        /// Who will use it: letters, digits and . - _ @
+        name: String,
+    },
+    /// Show every token's name, when it was made and when it was last used.
+    List,
+    /// End the token NAME at once, for its open sessions too.
+    Revoke { name: String },
+}
+
+/// The HTTP face of `serve`.
+#[derive(clap::Args, Clone)]
+pub struct HttpArgs {
+    /// Also serve MCP over Streamable HTTP at http://ADDR:PORT/mcp, e.g. 127.0.0.1:8787
+    #[arg(long, env = "MEMGRAPHD_HTTP", value_name = "ADDR:PORT")]
+    http: Option<std::net::SocketAddr>,
+    /// Accept requests naming this host (HOST, or HOST:PORT), besides loopback; repeatable
+    #[arg(long, value_name = "HOST", requires = "http")]
+    http_allow_host: Vec<String>,
+    /// Serve plain HTTP on a non-loopback address: bearer tokens travel in clear
+    #[arg(long, requires = "http")]
+    insecure_http: bool,
+}
+
+impl HttpArgs {
+    fn config(&self) -> Option<crate::http::HttpConfig> {
+        self.http.map(|addr| crate::http::HttpConfig {
+            addr,
+            allow_hosts: self.http_allow_host.clone(),
+            insecure: self.insecure_http,
+        })
+    }
 }
 
 /// How a daemon runs (used by `serve`, and passed on by `mcp` when it
@@ -230,6 +282,8 @@ pub enum CliError {
         #[source]
         source: AdminError,
     },
+    #[error("managing tokens")]
+    Token(#[source] AdminError),
 }
 
 /// How a subcommand that did not fail ends.

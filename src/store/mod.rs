@@ -20,6 +20,7 @@ mod preflight;
 mod read;
 mod schema;
 mod snapshot;
+mod tokens;
 mod write;
 
 pub use snapshot::Snapshot;
@@ -105,6 +106,14 @@ pub enum StoreError {
     /// A snapshot needs a database file; an in-memory store has none.
     #[error("an in-memory database cannot be read from a snapshot")]
     InMemory,
+    /// `token add` with a name another token has.
+    #[error("a token named {0} exists; revoke it first or choose another name")]
+    TokenExists(String),
+    /// `token revoke` of a name no token has.
+    #[error("no token is named {0}")]
+    NoSuchToken(String),
+    #[error("{0}")]
+    TokenName(String),
 }
 
 impl StoreError {
@@ -126,7 +135,14 @@ impl StoreError {
     /// Whether the caller, not the machine, is at fault: the same call will
     /// fail again, and nothing was written.
     pub fn is_caller_error(&self) -> bool {
-        matches!(self, StoreError::UnknownEntity(_) | StoreError::Invalid(_))
+        matches!(
+            self,
+            StoreError::UnknownEntity(_)
+                | StoreError::Invalid(_)
+                | StoreError::TokenExists(_)
+                | StoreError::NoSuchToken(_)
+                | StoreError::TokenName(_)
+        )
     }
 }
 

@@ -10,6 +10,8 @@ mod faults;
 #[cfg(unix)]
 mod hostile;
 #[cfg(unix)]
+mod http;
+#[cfg(unix)]
 mod privacy;
 #[cfg(target_os = "linux")]
 mod startup;
