@@ -165,14 +165,20 @@ pub enum TokenCommand {
 /// The HTTP face of `serve`.
 #[derive(clap::Args, Clone)]
 pub struct HttpArgs {
-    /// Also serve MCP over Streamable HTTP at http://ADDR:PORT/mcp, e.g. 127.0.0.1:8787
+    /// Also serve MCP over Streamable HTTP at http(s)://ADDR:PORT/mcp, e.g. 127.0.0.1:8787
     #[arg(long, env = "MEMGRAPHD_HTTP", value_name = "ADDR:PORT")]
     http: Option<std::net::SocketAddr>,
     /// Accept requests naming this host (HOST, or HOST:PORT), besides loopback; repeatable
     #[arg(long, value_name = "HOST", requires = "http")]
     http_allow_host: Vec<String>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
+    #[arg(long, value_name = "PATH", requires_all = ["http", "tls_key"])]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, value_name = "PATH", requires_all = ["http", "tls_cert"])]
+    tls_key: Option<PathBuf>,
     /// Serve plain HTTP on a non-loopback address: bearer tokens travel in clear
-    #[arg(long, requires = "http")]
+    #[arg(long, requires = "http", conflicts_with = "tls_cert")]
     insecure_http: bool,
 }
 
@@ -181,6 +187,11 @@ impl HttpArgs {
         self.http.map(|addr| crate::http::HttpConfig {
             addr,
             allow_hosts: self.http_allow_host.clone(),
+            tls: self
+                .tls_cert
+                .clone()
+                .zip(self.tls_key.clone())
+                .map(|(cert, key)| crate::http::tls::TlsFiles { cert, key }),
             insecure: self.insecure_http,
         })
     }

@@ -14,16 +14,19 @@
 //!   bearer token, requests in flight per token), and who the actor is.
 //! - [`backend`]: the in-process backend of a session.
 //! - [`session`]: the session handler: the shim's, plus change notices.
+//! - [`tls`]: HTTPS with rustls.
 //!
 //! # Invariants
 //! - Nothing is served without a valid bearer token, checked on every
 //!   request; a revoked token's sessions are closed.
-//! - A non-loopback address is served only when the operator said
-//!   `--insecure-http`: tokens would travel in clear.
+//! - A non-loopback address is served over TLS, or, when the operator said
+//!   `--insecure-http`, over plain HTTP with a warning in the log and in
+//!   `status`: tokens then travel in clear.
 
 pub mod backend;
 pub mod gate;
 pub mod session;
+pub mod tls;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +53,8 @@ pub struct HttpConfig {
     /// Hosts allowed besides the loopback names and the bound address:
     /// `HOST` (any port) or `HOST:PORT`.
     pub allow_hosts: Vec<String>,
+    /// Serve HTTPS with this certificate and key.
+    pub tls: Option<tls::TlsFiles>,
     /// Serve plain HTTP on a non-loopback address.
     pub insecure: bool,
 }
@@ -57,8 +62,10 @@ pub struct HttpConfig {
 /// Why the HTTP face could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("serving {addr} over plain HTTP would send every bearer token in clear; bind a loopback address (and put a TLS proxy in front), or pass --insecure-http")]
+    #[error("serving {addr} over plain HTTP would send every bearer token in clear; give --tls-cert and --tls-key, bind a loopback address, or pass --insecure-http")]
     NeedsTls { addr: SocketAddr },
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
     #[error("binding {addr}")]
     Bind {
         addr: SocketAddr,
@@ -71,6 +78,7 @@ pub enum HttpError {
 /// before it serves anything.
 pub struct Bound {
     listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     config: HttpConfig,
     local: SocketAddr,
 }
@@ -83,34 +91,37 @@ impl Bound {
 
     /// The URL of the MCP endpoint.
     pub fn url(&self) -> String {
-        format!("http://{}/mcp", self.local)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}/mcp", self.local)
     }
 
     /// Plain HTTP on an address others can reach.
     pub fn insecure(&self) -> bool {
-        !self.local.ip().is_loopback()
+        self.tls.is_none() && !self.local.ip().is_loopback()
     }
 }
 
 /// Binds the HTTP listener; refuses plain HTTP off loopback unless asked.
 pub async fn bind(config: HttpConfig) -> Result<Bound, HttpError> {
     let addr = config.addr;
-    if !addr.ip().is_loopback() && !config.insecure {
+    if !addr.ip().is_loopback() && config.tls.is_none() && !config.insecure {
         return Err(HttpError::NeedsTls { addr });
     }
+    let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| HttpError::Bind { addr, source })?;
     let local = listener
         .local_addr()
         .map_err(|source| HttpError::Bind { addr, source })?;
-    if !local.ip().is_loopback() {
+    if tls.is_none() && !local.ip().is_loopback() {
         tracing::warn!(
             "serving MCP over plain HTTP on {local} (--insecure-http): bearer tokens travel in clear"
         );
     }
     Ok(Bound {
         listener,
+        tls,
         config,
         local,
     })
@@ -182,13 +193,27 @@ pub async fn serve(bound: Bound, daemon: Daemon) {
     let revocations = tokio::spawn(close_revoked(daemon.tokens.revocations(), gate, manager));
     tracing::info!(url = %bound.url(), "serving MCP over HTTP");
     let stop = daemon.stop.clone();
-    if let Err(e) = axum::serve(bound.listener, app)
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await
-    {
+    let served = match bound.tls {
+        Some(acceptor) => {
+            let listener = tls::TlsListener::new(bound.listener, acceptor, bound.local);
+            run(listener, app, stop).await
+        }
+        None => run(bound.listener, app, stop).await,
+    };
+    if let Err(e) = served {
         tracing::error!("the HTTP listener failed: {e}");
     }
     revocations.abort();
+}
+
+async fn run<L>(listener: L, app: axum::Router, stop: CancellationToken) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
 }
 
 /// Closes the sessions of every token revoked, so their streams end too.

@@ -22,8 +22,15 @@ impl HttpDaemon {
     /// Starts the daemon with `--http ADDR` and waits until `status` shows
     /// its URL.
     fn start(env: &TestEnv, addr: &str) -> HttpDaemon {
+        HttpDaemon::start_with(env, &["--http", addr])
+    }
+
+    /// Starts `serve` with these arguments.
+    fn start_with(env: &TestEnv, args: &[&str]) -> HttpDaemon {
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
         let child = env
-            .memgraphd(&["serve", "--http", addr])
+            .memgraphd(&all)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -54,6 +61,15 @@ impl HttpDaemon {
             .next()
             .and_then(|p| p.trim_end_matches("/mcp").parse().ok())
             .expect("a port in the URL")
+    }
+
+    /// Stops it with SIGTERM and waits until it has exited.
+    fn stop_and_wait(&mut self) {
+        // SAFETY: kill(2) on our own child's pid touches no memory.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
     }
 
     fn kill9(&mut self) {
@@ -643,4 +659,72 @@ fn http_clients_reconnect_after_the_daemon_is_killed() {
         (CLIENTS * CREATES) as i64,
         "none doubled"
     );
+}
+
+#[test]
+fn https_with_a_certificate_and_no_plain_http_off_loopback() {
+    let env = TestEnv::new();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
+        .expect("a self-signed certificate");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).expect("writing the certificate");
+    std::fs::write(&key, certified.signing_key.serialize_pem()).expect("writing the key");
+
+    let mut daemon = HttpDaemon::start_with(
+        &env,
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().expect("a UTF-8 path"),
+            "--tls-key",
+            key.to_str().expect("a UTF-8 path"),
+        ],
+    );
+    assert!(daemon.url.starts_with("https://"), "{}", daemon.url);
+    let token = add_token(&env, "frank");
+    let url = format!("https://localhost:{}/mcp", daemon.port());
+    let root = ureq::tls::Certificate::from_pem(certified.cert.pem().as_bytes())
+        .expect("the certificate as a root");
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![
+            root,
+        ])))
+        .build();
+    let mut client = HttpMcp::new(&url, Some(&token));
+    client.agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(ANSWER_TIMEOUT))
+        .tls_config(tls)
+        .build()
+        .into();
+    client.initialize();
+    client.call_ok("create_entities", entity("OverTls"));
+    // Plain HTTP on the TLS port gets no MCP answer.
+    let plain = HttpMcp::new(
+        &format!("http://127.0.0.1:{}/mcp", daemon.port()),
+        Some(&token),
+    );
+    assert!(plain
+        .post(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .is_err());
+    daemon.stop_and_wait();
+
+    // Plain HTTP on every interface is refused unless asked for, and then
+    // status says that tokens travel in clear.
+    let refused = env
+        .memgraphd(&["serve", "--http", "0.0.0.0:0"])
+        .output()
+        .expect("running serve");
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        why.contains("--insecure-http") && why.contains("--tls-cert"),
+        "{why}"
+    );
+    let _insecure = HttpDaemon::start_with(&env, &["--http", "0.0.0.0:0", "--insecure-http"]);
+    let status = env.memgraphd(&["status"]).output().expect("status");
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("tokens travel in clear"), "{status}");
 }
