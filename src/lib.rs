@@ -18,7 +18,9 @@
 //! client. [`model`] is the vocabulary of them all, and [`limits`],
 //! [`config`], [`instance`] (one daemon per database: the lock, the socket,
 //! spawning; shared by the daemon and its clients), [`privacy`] and
-//! [`jsonl`] serve them.
+//! [`jsonl`] serve them. [`http`] is the daemon's HTTP face, which runs
+//! the shim's tool layer in the daemon's process; [`tokens`] are its
+//! bearer tokens.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
