@@ -26,12 +26,17 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
             };
             crate::shim::run(config).await.map_err(CliError::Mcp)?;
         }
-        Command::Serve { daemon, http } => {
+        Command::Serve {
+            daemon,
+            http,
+            replicated,
+        } => {
             let config = DaemonConfig {
                 paths,
                 durability: daemon.durability(),
                 idle_timeout: (!daemon.idle_timeout.is_zero()).then_some(daemon.idle_timeout),
                 http: http.config(),
+                replicated,
             };
             match daemon::run(config).await {
                 Err(e) if e.is_already_running() => {

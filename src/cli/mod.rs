@@ -80,6 +80,9 @@ pub enum Command {
         daemon: DaemonArgs,
         #[command(flatten)]
         http: HttpArgs,
+        /// The database is replicated by Litestream, which then owns the WAL's checkpoints: the daemon runs none
+        #[arg(long, env = "MEMGRAPHD_REPLICATED")]
+        replicated: bool,
     },
     /// Show the running daemon: version, uptime, paths, sizes, counts.
     ///

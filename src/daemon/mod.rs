@@ -42,6 +42,8 @@ pub struct DaemonConfig {
     pub idle_timeout: Option<Duration>,
     /// Also serve MCP over HTTP ([`crate::http`]).
     pub http: Option<crate::http::HttpConfig>,
+    /// A replicator (Litestream) owns the WAL's checkpoints.
+    pub replicated: bool,
 }
 
 /// Why the daemon stopped with an error.
@@ -115,13 +117,20 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
     socket::prepare_path(&paths)?;
     let store_path = paths.db.clone();
     let durability = config.durability;
-    let store = tokio::task::spawn_blocking(move || open_store(&store_path, durability))
-        .await
-        .map_err(|e| DaemonError::Thread(std::io::Error::other(e)))?
-        .map_err(|source| DaemonError::Store {
-            path: paths.db.clone(),
-            source,
-        })?;
+    let replicated = config.replicated;
+    let store = tokio::task::spawn_blocking(move || {
+        let mut store = open_store(&store_path, durability)?;
+        if replicated {
+            store.leave_checkpoints_to_replicator();
+        }
+        Ok(store)
+    })
+    .await
+    .map_err(|e| DaemonError::Thread(std::io::Error::other(e)))?
+    .map_err(|source| DaemonError::Store {
+        path: paths.db.clone(),
+        source,
+    })?;
     let (db, db_thread) = DbHandle::spawn(store).map_err(DaemonError::Thread)?;
     let tokens = Arc::new(crate::tokens::TokenCache::default());
     let http = match config.http {
@@ -142,6 +151,7 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
         version = env!("CARGO_PKG_VERSION"),
         db = %paths.db.display(),
         socket = %paths.socket.display(),
+        replicated,
         "daemon started"
     );
 

@@ -161,6 +161,9 @@ pub struct Store {
     /// Set when the file could only be opened for reading: every write is
     /// refused with this reason.
     read_only: Option<String>,
+    /// A replicator (Litestream) owns the WAL's checkpoints: ours are
+    /// skipped, so it never finds the WAL restarted under it.
+    replicated: bool,
 }
 
 impl Store {
@@ -223,7 +226,16 @@ impl Store {
             conn,
             path: Some(path.to_owned()),
             read_only: Some(reason),
+            replicated: false,
         })
+    }
+
+    /// Leaves checkpoints to a replicator such as Litestream, which must
+    /// own them: from now on [`Store::checkpoint`] does nothing, at close
+    /// too. SQLite's own automatic checkpoints (passive, and held back by
+    /// the replicator's read lock) go on, so the WAL still stays bounded.
+    pub fn leave_checkpoints_to_replicator(&mut self) {
+        self.replicated = true;
     }
 
     /// Why writes are refused, if the store is read-only.
@@ -287,6 +299,7 @@ impl Store {
             conn,
             path,
             read_only: None,
+            replicated: false,
         })
     }
 
@@ -404,7 +417,7 @@ impl Store {
     /// Copies the WAL back into the database file so the WAL stays small.
     /// Cheap when there is nothing to copy; call it when idle.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        if self.read_only.is_some() {
+        if self.read_only.is_some() || self.replicated {
             return Ok(());
         }
         self.conn

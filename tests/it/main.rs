@@ -13,6 +13,8 @@ mod hostile;
 mod http;
 #[cfg(unix)]
 mod privacy;
+#[cfg(unix)]
+mod replication;
 #[cfg(target_os = "linux")]
 mod startup;
 mod support;
