@@ -120,15 +120,15 @@ impl TokenCache {
         let _ = self.revoked.send(name.to_owned());
     }
 
-    /// The name of the token `token`, if it is valid. Every known digest is
-    /// compared, in constant time each.
-    pub fn check(&self, token: &str) -> Option<String> {
+    /// The name and digest of the token `token`, if it is valid. Every
+    /// known digest is compared, in constant time each.
+    pub fn check(&self, token: &str) -> Option<(String, TokenHash)> {
         let presented = hash(token);
         let map = self.tokens.read().ok()?;
         let mut found = None;
         for (name, digest) in map.iter() {
             if digests_equal(digest, &presented) {
-                found = Some(name.clone());
+                found = Some((name.clone(), *digest));
             }
         }
         found

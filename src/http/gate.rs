@@ -35,7 +35,7 @@ use axum::response::Response;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::daemon::actor::DbHandle;
-use crate::tokens::TokenCache;
+use crate::tokens::{TokenCache, TokenHash};
 
 /// The largest request body: the MCP message limit of the stdio transport.
 pub const MAX_BODY: usize = crate::limits::MAX_MESSAGE_BYTES;
@@ -59,8 +59,10 @@ pub struct Gate {
     in_flight: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Which token opened each session.
     sessions: Mutex<HashMap<String, String>>,
-    /// When each token's use was last written.
-    touched: Mutex<HashMap<String, i64>>,
+    /// When each token's use was last written, by name, with the digest of
+    /// the token of that name then (a name revoked and added again is a new
+    /// token).
+    touched: Mutex<HashMap<String, (TokenHash, i64)>>,
 }
 
 impl Gate {
@@ -132,14 +134,17 @@ impl Gate {
         self.sessions.lock().ok()?.get(session).cloned()
     }
 
-    fn touch(&self, name: &str) {
+    fn touch(&self, name: &str, digest: TokenHash) {
         let now = crate::store::now_millis();
         let Ok(mut touched) = self.touched.lock() else {
             return;
         };
-        let last = touched.get(name).copied().unwrap_or(0);
-        if now - last >= TOUCH_EVERY_MS {
-            touched.insert(name.to_owned(), now);
+        let due = match touched.get(name) {
+            Some((known, last)) => *known != digest || now - last >= TOUCH_EVERY_MS,
+            None => true,
+        };
+        if due {
+            touched.insert(name.to_owned(), (digest, now));
             self.db.tokens_used(vec![(name.to_owned(), now)]);
         }
     }
@@ -210,7 +215,8 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
             "payload too large: a message is at most 8 MiB\n",
         );
     }
-    let Some(name) = bearer(request.headers()).and_then(|token| gate.tokens.check(token)) else {
+    let Some((name, digest)) = bearer(request.headers()).and_then(|token| gate.tokens.check(token))
+    else {
         let mut response = plain(
             StatusCode::UNAUTHORIZED,
             "unauthorized: send Authorization: Bearer <token> (memgraphd token add NAME)\n",
@@ -220,6 +226,7 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
     };
+    gate.touch(&name, digest);
     let session = request
         .headers()
         .get(SESSION_ID)
@@ -248,7 +255,6 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
     } else {
         None
     };
-    gate.touch(&name);
     let response = ACTOR.scope(name.clone(), next.run(request)).await;
     match &session {
         None => {

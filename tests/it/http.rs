@@ -444,6 +444,13 @@ fn http_refuses_missing_wrong_and_revoked_tokens() {
         listed.contains("bob") && listed.contains("carol"),
         "{listed}"
     );
+    // Both were used, so neither says never.
+    for line in listed
+        .lines()
+        .filter(|l| l.starts_with("bob") || l.starts_with("carol"))
+    {
+        assert!(!line.ends_with("never"), "{listed}");
+    }
 }
 
 /// Sends raw bytes as one HTTP request and returns the status code.
