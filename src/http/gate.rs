@@ -34,6 +34,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+
 use crate::daemon::actor::DbHandle;
 use crate::tokens::{TokenCache, TokenHash};
 
@@ -45,6 +47,9 @@ pub const PER_TOKEN: usize = 16;
 const TOUCH_EVERY_MS: i64 = 60_000;
 /// The session header of Streamable HTTP.
 const SESSION_ID: &str = "mcp-session-id";
+/// Every this many new sessions, the owners of sessions rmcp has ended
+/// (closed by their client, or idle too long) are forgotten.
+const PRUNE_EVERY: usize = 256;
 
 tokio::task_local! {
     /// The name of the token of the request being handled.
@@ -59,6 +64,8 @@ pub struct Gate {
     in_flight: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Which token opened each session.
     sessions: Mutex<HashMap<String, String>>,
+    /// rmcp's sessions, to forget the owners of ended ones.
+    manager: Arc<LocalSessionManager>,
     /// When each token's use was last written, by name, with the digest of
     /// the token of that name then (a name revoked and added again is a new
     /// token).
@@ -66,11 +73,17 @@ pub struct Gate {
 }
 
 impl Gate {
-    pub fn new(allowed_hosts: Vec<String>, tokens: Arc<TokenCache>, db: DbHandle) -> Gate {
+    pub fn new(
+        allowed_hosts: Vec<String>,
+        tokens: Arc<TokenCache>,
+        db: DbHandle,
+        manager: Arc<LocalSessionManager>,
+    ) -> Gate {
         Gate {
             allowed_hosts,
             tokens,
             db,
+            manager,
             in_flight: Mutex::default(),
             sessions: Mutex::default(),
             touched: Mutex::default(),
@@ -128,6 +141,31 @@ impl Gate {
             .or_insert_with(|| Arc::new(Semaphore::new(PER_TOKEN)))
             .clone();
         semaphore.try_acquire_owned().ok()
+    }
+
+    /// Records the owner of a new session, and now and then forgets those
+    /// of sessions that have ended.
+    async fn opened(&self, session: &str, name: String) {
+        let count = match self.sessions.lock() {
+            Ok(mut sessions) => {
+                sessions.insert(session.to_owned(), name);
+                sessions.len()
+            }
+            Err(_) => return,
+        };
+        if count % PRUNE_EVERY == 0 {
+            let live: std::collections::HashSet<String> = self
+                .manager
+                .sessions
+                .read()
+                .await
+                .keys()
+                .map(|id| id.to_string())
+                .collect();
+            if let Ok(mut sessions) = self.sessions.lock() {
+                sessions.retain(|id, _| live.contains(id));
+            }
+        }
     }
 
     fn owner(&self, session: &str) -> Option<String> {
@@ -263,9 +301,8 @@ pub async fn check(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
                 .get(SESSION_ID)
                 .and_then(|v| v.to_str().ok())
             {
-                if let Ok(mut sessions) = gate.sessions.lock() {
-                    sessions.insert(id.to_owned(), name);
-                }
+                let id = id.to_owned();
+                gate.opened(&id, name).await;
             }
         }
         Some(id) if response.status() == StatusCode::NOT_FOUND => {

@@ -157,12 +157,13 @@ fn allowed_hosts(bound: &Bound) -> Vec<String> {
 /// Serves until `daemon.stop` is cancelled.
 pub async fn serve(bound: Bound, daemon: Daemon) {
     let hosts = allowed_hosts(&bound);
+    let manager = Arc::new(LocalSessionManager::default());
     let gate = Arc::new(Gate::new(
         hosts.clone(),
         daemon.tokens.clone(),
         daemon.db.clone(),
+        manager.clone(),
     ));
-    let manager = Arc::new(LocalSessionManager::default());
     let factory = {
         let db = daemon.db.clone();
         let next_origin = daemon.next_origin.clone();

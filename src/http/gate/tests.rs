@@ -9,7 +9,7 @@ fn hosts() -> Vec<String> {
 fn gate() -> Gate {
     let store = crate::store::Store::open_in_memory().expect("a store");
     let (db, _thread) = DbHandle::spawn(store).expect("the actor");
-    Gate::new(hosts(), Arc::default(), db)
+    Gate::new(hosts(), Arc::default(), db, Arc::default())
 }
 
 #[test]
@@ -81,4 +81,17 @@ fn bearer_tokens_are_read_from_the_header() {
     assert_eq!(bearer(&headers), None);
     headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
     assert_eq!(bearer(&headers), None);
+}
+
+#[tokio::test]
+async fn owners_of_ended_sessions_are_forgotten() {
+    let gate = gate();
+    for n in 0..PRUNE_EVERY - 1 {
+        gate.opened(&format!("s{n}"), "alice".into()).await;
+    }
+    assert_eq!(gate.owner("s0").as_deref(), Some("alice"));
+    // rmcp knows none of them: the next new session prunes them all.
+    gate.opened("last", "alice".into()).await;
+    assert_eq!(gate.owner("s0"), None);
+    assert_eq!(gate.sessions_of("alice"), Vec::<String>::new());
 }
