@@ -22,7 +22,9 @@
 //! and [`jsonl`] serve them. Beside the route, [`project`] (which project a
 //! session works on), [`provenance`] (who makes a change) and [`recall`]
 //! (what the Claude Code hooks show a session unasked) serve the shim and
-//! the hook commands.
+//! the hook commands. [`http`] is the daemon's HTTP face, which runs the
+//! shim's tool layer in the daemon's process; [`tokens`] are its bearer
+//! tokens.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
@@ -37,6 +39,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod http;
 pub mod instance;
 pub mod jsonl;
 pub mod limits;
@@ -49,6 +52,7 @@ pub mod provenance;
 pub mod recall;
 pub mod shim;
 pub mod store;
+pub mod tokens;
 
 /// Formats an error with its chain of causes, `outer: inner: innermost`, for
 /// logs and for messages that cross the socket as text.

@@ -51,7 +51,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::model::{ExportCursor, ExportPage, GraphOp, OpError, Outcome};
 
 mod parts;
+mod tokens;
 pub use parts::{Assembled, Chunk, Outgoing, Reassembly, ResponsePart, MAX_REPLY, PART_BYTES};
+pub use tokens::{TokenInfo, TokenOp, TokenReply};
 
 /// The version of everything after the handshake. Bump it on any change to
 /// these types or their order; the handshake itself never changes.
@@ -60,7 +62,8 @@ pub use parts::{Assembled, Chunk, Outgoing, Reassembly, ResponsePart, MAX_REPLY,
 /// ([`Op::ExportPage`]); [`OpError::Unanswerable`].
 /// 3: paged and budgeted reads, ranked search and neighbourhoods
 /// (`GraphOp::ReadPage`, `SearchMemory`, `Neighbors` and their outcomes).
-pub const PROTOCOL_VERSION: u32 = 3;
+/// 4: token admin ([`Op::Token`]); the HTTP face in [`DaemonStatus::http`].
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
@@ -168,6 +171,8 @@ pub enum Op {
         snapshot: Option<u64>,
         after: ExportCursor,
     },
+    /// Add, list or revoke a bearer token of the HTTP face.
+    Token(TokenOp),
 }
 
 /// The answer to the [`Request`] with the same `id`.
@@ -194,6 +199,7 @@ pub enum Reply {
         problems: Vec<String>,
     },
     ExportPage(ExportPage),
+    Token(TokenReply),
 }
 
 /// What `memgraphd status` shows about a running daemon.
@@ -214,6 +220,20 @@ pub struct DaemonStatus {
     pub sessions: u64,
     /// Operations waiting for the writer thread.
     pub queue_depth: u64,
+    /// The HTTP face, when `serve --http` runs it.
+    pub http: Option<HttpStatus>,
+}
+
+/// What `status` shows of the HTTP face.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpStatus {
+    /// The URL of the MCP endpoint, with the bound port.
+    pub url: String,
+    /// Plain HTTP on a non-loopback address (`--insecure-http`): tokens
+    /// travel in clear.
+    pub insecure: bool,
+    /// Open MCP sessions over HTTP.
+    pub sessions: u64,
 }
 
 /// A change notice, sent to connections that subscribed.

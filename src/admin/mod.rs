@@ -5,6 +5,7 @@
 
 pub mod doctor;
 pub mod progress;
+pub mod tokens;
 pub mod transfer;
 
 use std::fmt::Write as _;
@@ -47,6 +48,8 @@ pub enum AdminError {
     },
     #[error("unexpected reply from the daemon")]
     Reply,
+    #[error("{0}")]
+    Token(String),
     /// The daemon accepted `stop` but still held its lock when the wait ran
     /// out.
     #[error("the daemon (pid {pid}) did not stop within {}s", waited.as_secs())]
@@ -134,6 +137,19 @@ pub fn format_status(status: &DaemonStatus, paths: &Paths) -> String {
     let _ = writeln!(out, "observations: {}", status.observations);
     let _ = writeln!(out, "relations:    {}", status.relations);
     let _ = writeln!(out, "sessions:     {}", status.sessions);
+    if let Some(http) = &status.http {
+        let _ = writeln!(
+            out,
+            "http:         {} ({} sessions)",
+            http.url, http.sessions
+        );
+        if http.insecure {
+            let _ = writeln!(
+                out,
+                "warning:      plain HTTP off loopback (--insecure-http): bearer tokens travel in clear"
+            );
+        }
+    }
     let _ = write!(out, "queue depth:  {}", status.queue_depth);
     out
 }

@@ -5,9 +5,9 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use super::{hook, hooks_install, CliError, Command, Exit, HooksCommand};
+use super::{hook, hooks_install, CliError, Command, Exit, HooksCommand, TokenCommand};
 use crate::admin::progress::Progress;
-use crate::admin::{self, doctor, transfer, AdminError};
+use crate::admin::{self, doctor, tokens, transfer, AdminError};
 use crate::client::{ClientConfig, ClientError};
 use crate::config::Paths;
 use crate::daemon::{self, DaemonConfig};
@@ -29,11 +29,18 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
                 .await
                 .map_err(CliError::Mcp)?;
         }
-        Command::Serve { daemon } => {
+        Command::Serve {
+            daemon,
+            http,
+            shim,
+            replicated,
+        } => {
             let config = DaemonConfig {
                 paths,
                 durability: daemon.durability(),
                 idle_timeout: (!daemon.idle_timeout.is_zero()).then_some(daemon.idle_timeout),
+                http: http.config(shim.settings()),
+                replicated,
             };
             match daemon::run(config).await {
                 Err(e) if e.is_already_running() => {
@@ -108,6 +115,14 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
             ),
             Err(source) => return Err(CliError::Backup { file, source }),
         },
+        Command::Token { action } => {
+            let out = match action {
+                TokenCommand::Add { name } => tokens::add(&paths, &name).await,
+                TokenCommand::List => tokens::list(&paths).await,
+                TokenCommand::Revoke { name } => tokens::revoke(&paths, &name).await,
+            };
+            println!("{}", out.map_err(CliError::Token)?);
+        }
         Command::Doctor => {
             let findings = doctor::run(&paths).await;
             println!("{}", doctor::format(&findings));

@@ -84,6 +84,14 @@ pub enum Command {
     Serve {
         #[command(flatten)]
         daemon: DaemonArgs,
+        #[command(flatten)]
+        http: HttpArgs,
+        /// The size guard and tool set of HTTP sessions
+        #[command(flatten)]
+        shim: ShimArgs,
+        /// The database is replicated by Litestream, which then owns the WAL's checkpoints: the daemon runs none
+        #[arg(long, env = "MEMGRAPHD_REPLICATED")]
+        replicated: bool,
     },
     /// Show the running daemon: version, uptime, paths, sizes, counts.
     ///
@@ -152,6 +160,18 @@ pub enum Command {
     /// Set up the Claude Code hooks that bring memory into each session.
     #[command(subcommand)]
     Hooks(HooksCommand),
+    /// Manage the bearer tokens of the HTTP face (serve --http).
+    ///
+    /// Each person or machine gets its own token; its name is the actor of
+    /// the changes made with it.
+    ///   memgraphd token add alice
+    ///   memgraphd token list
+    ///   memgraphd token revoke alice
+    #[command(verbatim_doc_comment)]
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
 }
 
 /// `memgraphd hooks …`.
@@ -178,6 +198,56 @@ impl Command {
     /// Whether this is a hook, which must exit 0 whatever happens.
     pub fn is_hook(&self) -> bool {
         matches!(self, Command::Hook { .. })
+    }
+}
+
+/// What `memgraphd token` does.
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Make a new token for NAME and print it, once; only its hash is kept.
+    Add {
+        /// Who will use it: letters, digits and . - _ @
+        name: String,
+    },
+    /// Show every token's name, when it was made and when it was last used.
+    List,
+    /// End the token NAME at once, for its open sessions too.
+    Revoke { name: String },
+}
+
+/// The HTTP face of `serve`.
+#[derive(clap::Args, Clone)]
+pub struct HttpArgs {
+    /// Also serve MCP over Streamable HTTP at http(s)://ADDR:PORT/mcp, e.g. 127.0.0.1:8787
+    #[arg(long, env = "MEMGRAPHD_HTTP", value_name = "ADDR:PORT")]
+    http: Option<std::net::SocketAddr>,
+    /// Accept requests naming this host (HOST, or HOST:PORT), besides loopback; repeatable
+    #[arg(long, value_name = "HOST", requires = "http")]
+    http_allow_host: Vec<String>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
+    #[arg(long, value_name = "PATH", requires_all = ["http", "tls_key"])]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, value_name = "PATH", requires_all = ["http", "tls_cert"])]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address: bearer tokens travel in clear
+    #[arg(long, requires = "http", conflicts_with = "tls_cert")]
+    insecure_http: bool,
+}
+
+impl HttpArgs {
+    fn config(&self, settings: crate::shim::call::Settings) -> Option<crate::http::HttpConfig> {
+        self.http.map(|addr| crate::http::HttpConfig {
+            addr,
+            allow_hosts: self.http_allow_host.clone(),
+            tls: self
+                .tls_cert
+                .clone()
+                .zip(self.tls_key.clone())
+                .map(|(cert, key)| crate::http::tls::TlsFiles { cert, key }),
+            insecure: self.insecure_http,
+            settings,
+        })
     }
 }
 
@@ -317,6 +387,8 @@ pub enum CliError {
         #[source]
         source: AdminError,
     },
+    #[error("managing tokens")]
+    Token(#[source] AdminError),
 }
 
 /// How a subcommand that did not fail ends.

@@ -87,6 +87,7 @@ enum Job {
         reply: AnswerTo<ExportPage>,
     },
     Upkeep,
+    Tokens(tokens::TokenJob),
 }
 
 /// The handle to the actor; each connection task keeps its own clone.
@@ -299,6 +300,7 @@ impl Actor {
                     });
                 let _ = reply.send(page);
             }
+            Job::Tokens(job) => job.serve(&mut self.store),
             Job::Upkeep => {
                 self.exports.expire();
                 if let Err(e) = self.forget_old_requests() {
@@ -383,3 +385,4 @@ fn op_error(e: StoreError) -> OpError {
 mod exports;
 #[cfg(test)]
 mod tests;
+mod tokens;

@@ -23,8 +23,8 @@ use super::actor::DbError;
 use super::Shared;
 use crate::model::OpError;
 use crate::protocol::{
-    self, ClientFrame, DaemonStatus, Event, Op, Outgoing, ProtoError, Refused, Reply, Request,
-    Response, ServerFrame, Welcome, PROTOCOL_VERSION,
+    self, ClientFrame, DaemonStatus, Event, HttpStatus, Op, Outgoing, ProtoError, Refused, Reply,
+    Request, Response, ServerFrame, TokenOp, TokenReply, Welcome, PROTOCOL_VERSION,
 };
 
 /// Encoded frames waiting for the connection's writer.
@@ -304,7 +304,29 @@ async fn answer(connection: u64, op: Op, shared: &Shared) -> Result<Reply, OpErr
             .map_err(db_error),
         Op::Subscribe => Ok(Reply::Subscribed),
         Op::Unsubscribe => Ok(Reply::Unsubscribed),
+        Op::Token(op) => token(op, shared).await.map(Reply::Token),
     }
+}
+
+/// Runs a token change, then brings the HTTP face's cache in step before
+/// answering, so a revoked token is refused from the moment `revoke`
+/// returns.
+async fn token(op: TokenOp, shared: &Shared) -> Result<TokenReply, OpError> {
+    let added = match &op {
+        TokenOp::Add { name, hash } => Some((name.clone(), *hash)),
+        _ => None,
+    };
+    let reply = shared.db.token(op).await.map_err(db_error)?;
+    match &reply {
+        TokenReply::Added(_) => {
+            if let Some((name, hash)) = added {
+                shared.tokens.insert(name, hash);
+            }
+        }
+        TokenReply::Revoked { name } => shared.tokens.revoke(name),
+        TokenReply::Listed(_) => {}
+    }
+    Ok(reply)
 }
 
 fn db_error(e: DbError) -> OpError {
@@ -333,6 +355,11 @@ async fn status(shared: &Shared) -> Result<DaemonStatus, OpError> {
         relations: counts.relations,
         sessions: shared.sessions.load(Ordering::Relaxed),
         queue_depth: shared.db.queue_depth() as u64,
+        http: shared.http.as_ref().map(|(url, insecure)| HttpStatus {
+            url: url.clone(),
+            insecure: *insecure,
+            sessions: shared.http_sessions.load(Ordering::Relaxed),
+        }),
     })
 }
 

@@ -42,6 +42,10 @@ pub struct DaemonConfig {
     pub durability: Durability,
     /// Exit after this long with no connection.
     pub idle_timeout: Option<Duration>,
+    /// Also serve MCP over HTTP ([`crate::http`]).
+    pub http: Option<crate::http::HttpConfig>,
+    /// A replicator (Litestream) owns the WAL's checkpoints.
+    pub replicated: bool,
 }
 
 /// Why the daemon stopped with an error.
@@ -67,6 +71,10 @@ pub enum DaemonError {
     Thread(#[source] std::io::Error),
     #[error("installing signal handlers")]
     Signals(#[source] std::io::Error),
+    #[error("starting the HTTP listener")]
+    Http(#[from] crate::http::HttpError),
+    #[error("loading the bearer tokens")]
+    Tokens(#[source] actor::DbError),
 }
 
 impl DaemonError {
@@ -86,13 +94,23 @@ pub(crate) struct Shared {
     pub connections: AtomicU64,
     /// Open connections from MCP sessions (shims), for `status`.
     pub sessions: AtomicU64,
-    pub next_connection: AtomicU64,
+    /// Ids of connections, and of HTTP sessions on the change feed.
+    pub next_connection: Arc<AtomicU64>,
     pub stop: CancellationToken,
+    /// The valid bearer tokens, kept in step with every token change.
+    pub tokens: Arc<crate::tokens::TokenCache>,
+    /// The HTTP face, if it runs: its URL and whether it is plain HTTP off
+    /// loopback.
+    pub http: Option<(String, bool)>,
+    /// Open HTTP sessions.
+    pub http_sessions: Arc<AtomicU64>,
 }
 
 /// Upkeep (search merging, WAL checkpoint) runs after this long without a
 /// write.
 const UPKEEP_AFTER: Duration = Duration::from_secs(5);
+/// How long shutdown waits for HTTP requests in progress.
+const HTTP_DRAIN: Duration = Duration::from_secs(5);
 
 /// Runs the daemon until it is asked to stop.
 pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
@@ -101,14 +119,31 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
     address::prepare_path(&paths)?;
     let store_path = paths.db.clone();
     let durability = config.durability;
-    let store = tokio::task::spawn_blocking(move || open_store(&store_path, durability))
-        .await
-        .map_err(|e| DaemonError::Thread(std::io::Error::other(e)))?
-        .map_err(|source| DaemonError::Store {
-            path: paths.db.clone(),
-            source,
-        })?;
+    let replicated = config.replicated;
+    let store = tokio::task::spawn_blocking(move || {
+        let mut store = open_store(&store_path, durability)?;
+        if replicated {
+            store.leave_checkpoints_to_replicator();
+        }
+        Ok(store)
+    })
+    .await
+    .map_err(|e| DaemonError::Thread(std::io::Error::other(e)))?
+    .map_err(|source| DaemonError::Store {
+        path: paths.db.clone(),
+        source,
+    })?;
     let (db, db_thread) = DbHandle::spawn(store).map_err(DaemonError::Thread)?;
+    let tokens = Arc::new(crate::tokens::TokenCache::default());
+    let http = match config.http {
+        Some(http) => {
+            // Loaded before the socket is bound, so no token change can
+            // race the load.
+            tokens.load(db.token_hashes().await.map_err(DaemonError::Tokens)?);
+            Some(crate::http::bind(http).await?)
+        }
+        None => None,
+    };
     let listener = socket::bind(&paths.socket).map_err(|source| DaemonError::Bind {
         path: paths.socket.clone(),
         source,
@@ -118,6 +153,7 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
         version = env!("CARGO_PKG_VERSION"),
         db = %paths.db.display(),
         socket = %paths.socket.display(),
+        replicated,
         "daemon started"
     );
 
@@ -127,8 +163,23 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
         started: Instant::now(),
         connections: AtomicU64::new(0),
         sessions: AtomicU64::new(0),
-        next_connection: AtomicU64::new(1),
+        next_connection: Arc::new(AtomicU64::new(1)),
         stop: CancellationToken::new(),
+        tokens,
+        http: http.as_ref().map(|b| (b.url(), b.insecure())),
+        http_sessions: Arc::default(),
+    });
+    let http_task = http.map(|bound| {
+        tokio::spawn(crate::http::serve(
+            bound,
+            crate::http::Daemon {
+                db: shared.db.clone(),
+                tokens: shared.tokens.clone(),
+                next_origin: shared.next_connection.clone(),
+                sessions: shared.http_sessions.clone(),
+                stop: shared.stop.clone(),
+            },
+        ))
     });
     let tracker = TaskTracker::new();
     let signals = shutdown_signals(shared.stop.clone()).map_err(DaemonError::Signals)?;
@@ -154,7 +205,8 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
                 shared.db.upkeep_if_quiet(UPKEEP_AFTER);
                 // Idle is judged here, in the loop that accepts, so it cannot
                 // race a shim that is connecting.
-                let open = shared.connections.load(Ordering::Relaxed);
+                let open = shared.connections.load(Ordering::Relaxed)
+                    + shared.http_sessions.load(Ordering::Relaxed);
                 match (open, idle_since) {
                     (0, None) => idle_since = Some(Instant::now()),
                     (0, Some(since)) => {
@@ -174,6 +226,14 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
     drop(listener); // Unlinks the socket: the next shim starts a new daemon.
     tracker.close();
     tracker.wait().await;
+    if let Some(mut task) = http_task {
+        // Its sessions end with the stop token; a client that holds a
+        // connection open is not waited for long.
+        if tokio::time::timeout(HTTP_DRAIN, &mut task).await.is_err() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
     signals.abort();
     // The last handle goes with `shared`; the actor then drains and closes.
     drop(shared);

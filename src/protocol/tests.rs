@@ -257,6 +257,14 @@ fn ops() -> Vec<Op> {
                 relations_after: 42,
             },
         },
+        Op::Token(TokenOp::Add {
+            name: "alice@example.com".into(),
+            hash: [0xab; 32],
+        }),
+        Op::Token(TokenOp::List),
+        Op::Token(TokenOp::Revoke {
+            name: "alice@example.com".into(),
+        }),
     ]);
     ops
 }
@@ -276,6 +284,15 @@ fn status() -> DaemonStatus {
         relations: 5,
         sessions: 3,
         queue_depth: u64::MAX,
+        http: None,
+    }
+}
+
+fn token_info() -> TokenInfo {
+    TokenInfo {
+        name: "alice".into(),
+        created_at: 1_764_000_000_000,
+        last_used_at: Some(i64::MAX),
     }
 }
 
@@ -302,6 +319,25 @@ fn replies() -> Vec<Reply> {
             total_relations: 1,
         }),
         Reply::ExportPage(ExportPage::default()),
+        Reply::Status(DaemonStatus {
+            http: Some(HttpStatus {
+                url: "https://0.0.0.0:8443/mcp".into(),
+                insecure: true,
+                sessions: 16,
+            }),
+            ..status()
+        }),
+        Reply::Token(TokenReply::Added(token_info())),
+        Reply::Token(TokenReply::Listed(vec![
+            token_info(),
+            TokenInfo {
+                last_used_at: None,
+                ..token_info()
+            },
+        ])),
+        Reply::Token(TokenReply::Revoked {
+            name: "alice".into(),
+        }),
     ]);
     replies
 }
@@ -405,6 +441,7 @@ fn op_variant(op: &Op) -> usize {
         Op::Backup { .. } => 5,
         Op::Check => 6,
         Op::ExportPage { .. } => 7,
+        Op::Token(_) => 8,
     }
 }
 
@@ -436,6 +473,7 @@ fn reply_variant(r: &Reply) -> usize {
         Reply::BackedUp { .. } => 5,
         Reply::Checked { .. } => 6,
         Reply::ExportPage(_) => 7,
+        Reply::Token(_) => 8,
     }
 }
 
@@ -520,9 +558,9 @@ fn samples_cover_every_variant() {
 
     assert_covers(&client, client_frame_variant, 2);
     assert_covers(&server, server_frame_variant, 5);
-    assert_covers(&ops, |op| op_variant(op), 8);
+    assert_covers(&ops, |op| op_variant(op), 9);
     assert_covers(&graph_ops, |op| graph_op_variant(op), 13);
-    assert_covers(&replies, |r| reply_variant(r), 8);
+    assert_covers(&replies, |r| reply_variant(r), 9);
     assert_covers(&outcomes, |o| outcome_variant(o), 11);
     assert_covers(&errors, |e| op_error_variant(e), 4);
     assert_covers(&events, |e| event_variant(e), 1);

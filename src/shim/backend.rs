@@ -1,11 +1,20 @@
-//! Where the shim's operations run: the daemon, reached through a
-//! [`Client`] that connects (or starts the daemon) on the first call, so
-//! `initialize` and `tools/list` never wait for it.
+//! Where a session's operations run. [`Backend`] is what the tool layer
+//! ([`super::server::MemoryServer`]) needs: run an operation, start or stop
+//! change notices, and a receiver of other sessions' changes. It has two
+//! implementations:
 //!
-//! Each write gets a request id here, once, before the first attempt; the
-//! client's retries reuse it, so a write is applied once however often the
-//! connection breaks.
+//! - [`SocketBackend`], for `memgraphd mcp`: the daemon reached through a
+//!   [`Client`] that connects (or starts the daemon) on the first call, so
+//!   `initialize` and `tools/list` never wait for it. Each write gets a
+//!   request id here, once, before the first attempt; the client's retries
+//!   reuse it, so a write is applied once however often the connection
+//!   breaks.
+//! - the in-process backend of the daemon's HTTP sessions
+//!   (`crate::http::backend`), which sends operations to the writer actor
+//!   directly.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::broadcast;
@@ -29,29 +38,51 @@ pub enum CallError {
     },
 }
 
-/// How the shim reaches the graph.
-pub struct Backend {
+/// A boxed future of a backend call, so that [`Backend`] can be a trait
+/// object shared by the session's handler.
+pub type BackendFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CallError>> + Send + 'a>>;
+
+/// How a session reaches the graph.
+pub trait Backend: Send + Sync {
+    /// Runs one operation.
+    fn call(&self, op: GraphOp) -> BackendFuture<'_, Outcome>;
+
+    /// Starts or stops change notices from other sessions.
+    fn set_subscribed(&self, on: bool) -> BackendFuture<'_, ()>;
+
+    /// A notice for every write made by another session, while subscribed.
+    fn foreign_changes(&self) -> broadcast::Receiver<()>;
+
+    /// Who makes this session's changes, when the transport knows better
+    /// than the local user: the name of the bearer token of an HTTP
+    /// session. `None` for a local shim.
+    fn actor(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// The shim's backend: the daemon, over the local socket.
+pub struct SocketBackend {
     client: Client,
     /// Unique per shim process, so request ids never collide across sessions.
     session: u64,
     next_request: AtomicU64,
 }
 
-impl Backend {
-    pub fn new(config: ClientConfig) -> Backend {
+impl SocketBackend {
+    pub fn new(config: ClientConfig) -> SocketBackend {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        Backend {
+        SocketBackend {
             client: Client::new(config),
             session: nanos ^ (u64::from(std::process::id()) << 32),
             next_request: AtomicU64::new(1),
         }
     }
 
-    /// Runs one operation on the daemon.
-    pub async fn call(&self, op: GraphOp) -> Result<Outcome, CallError> {
+    async fn run(&self, op: GraphOp) -> Result<Outcome, CallError> {
         let is_write = op.is_write();
         let request_id = is_write.then(|| {
             let seq = self.next_request.fetch_add(1, Ordering::Relaxed);
@@ -75,20 +106,26 @@ impl Backend {
             }),
         }
     }
+}
 
-    /// Starts or stops change notices from other sessions.
-    pub async fn set_subscribed(&self, on: bool) -> Result<(), CallError> {
-        self.client
-            .set_subscribed(on)
-            .await
-            .map_err(|e| CallError::Unavailable {
-                reason: crate::error_chain(&e),
-                may_have_written: false,
-            })
+impl Backend for SocketBackend {
+    fn call(&self, op: GraphOp) -> BackendFuture<'_, Outcome> {
+        Box::pin(self.run(op))
     }
 
-    /// A notice for every write made by another session, while subscribed.
-    pub fn foreign_changes(&self) -> broadcast::Receiver<()> {
+    fn set_subscribed(&self, on: bool) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            self.client
+                .set_subscribed(on)
+                .await
+                .map_err(|e| CallError::Unavailable {
+                    reason: crate::error_chain(&e),
+                    may_have_written: false,
+                })
+        })
+    }
+
+    fn foreign_changes(&self) -> broadcast::Receiver<()> {
         self.client.events()
     }
 }

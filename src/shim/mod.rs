@@ -6,7 +6,8 @@
 //! - [`call`]: memgraphd's own arguments and tools, and the size guard's settings.
 //! - [`cursor`]: the opaque cursors of paged answers.
 //! - [`render`]: outcomes to the exact text and structured JSON of the contract.
-//! - [`backend`]: where operations run: the daemon, through a client.
+//! - [`backend`]: where operations run: the daemon, through a client (or,
+//!   for the daemon's HTTP sessions, the writer actor in the same process).
 //! - [`session`]: the session's id, client, roots, project and provenance.
 //! - `stdio`: stdin and stdout driven by the event loop when they are pipes.
 //!
@@ -30,7 +31,7 @@ use rmcp::ServiceExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::client::ClientConfig;
-use backend::Backend;
+use backend::{Backend, SocketBackend};
 use server::MemoryServer;
 use transport::LineTransport;
 
@@ -47,7 +48,7 @@ pub enum ShimError {
 
 /// Serves one MCP session on stdin/stdout until stdin closes.
 pub async fn run(config: ClientConfig, settings: call::Settings) -> Result<(), ShimError> {
-    let backend = Arc::new(Backend::new(config));
+    let backend: Arc<dyn Backend> = Arc::new(SocketBackend::new(config));
     let server = MemoryServer::new(backend.clone(), settings)?;
     let transport = LineTransport::new(stdio::input(), stdio::output());
     let session = server
@@ -55,27 +56,37 @@ pub async fn run(config: ClientConfig, settings: call::Settings) -> Result<(), S
         .serve(transport)
         .await
         .map_err(|e| ShimError::Start(Box::new(e)))?;
-    // Changes made by other sessions become notifications while subscribed.
     let peer = session.peer().clone();
-    let mut changes = backend.foreign_changes();
-    let forward = tokio::spawn(async move {
-        loop {
-            match changes.recv().await {
-                Ok(()) | Err(RecvError::Lagged(_)) => {
-                    if server.is_subscribed() {
-                        let notice = server::updated();
-                        if peer.notify_resource_updated(notice).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Err(RecvError::Closed) => return,
-            }
-        }
-    });
+    let forward = tokio::spawn(forward_foreign_changes(
+        server,
+        peer,
+        backend.foreign_changes(),
+    ));
     let waited = session.waiting().await;
     forward.abort();
     waited
         .map(|_| ())
         .map_err(|e| ShimError::Session(Box::new(e)))
+}
+
+/// Turns the changes other sessions make into `notifications/resources/updated`
+/// while the session is subscribed; ends when the session or the feed does.
+pub(crate) async fn forward_foreign_changes(
+    server: MemoryServer,
+    peer: rmcp::Peer<rmcp::RoleServer>,
+    mut changes: tokio::sync::broadcast::Receiver<()>,
+) {
+    loop {
+        match changes.recv().await {
+            Ok(()) | Err(RecvError::Lagged(_)) => {
+                if server.is_subscribed() {
+                    let notice = server::updated();
+                    if peer.notify_resource_updated(notice).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
 }

@@ -79,7 +79,7 @@ something you read long ago.";
 /// The MCP face of one agent session.
 #[derive(Clone)]
 pub struct MemoryServer {
-    backend: Arc<Backend>,
+    backend: Arc<dyn Backend>,
     subscribed: Arc<AtomicBool>,
     tools: Arc<Vec<Tool>>,
     settings: Settings,
@@ -91,7 +91,7 @@ pub struct MemoryServer {
 
 impl MemoryServer {
     pub fn new(
-        backend: Arc<Backend>,
+        backend: Arc<dyn Backend>,
         settings: Settings,
     ) -> Result<MemoryServer, serde_json::Error> {
         Ok(MemoryServer {

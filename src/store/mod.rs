@@ -22,6 +22,7 @@ mod preflight;
 mod read;
 mod schema;
 mod snapshot;
+mod tokens;
 pub mod words;
 mod write;
 
@@ -108,6 +109,14 @@ pub enum StoreError {
     /// A snapshot needs a database file; an in-memory store has none.
     #[error("an in-memory database cannot be read from a snapshot")]
     InMemory,
+    /// `token add` with a name another token has.
+    #[error("a token named {0} exists; revoke it first or choose another name")]
+    TokenExists(String),
+    /// `token revoke` of a name no token has.
+    #[error("no token is named {0}")]
+    NoSuchToken(String),
+    #[error("{0}")]
+    TokenName(String),
 }
 
 impl StoreError {
@@ -129,7 +138,14 @@ impl StoreError {
     /// Whether the caller, not the machine, is at fault: the same call will
     /// fail again, and nothing was written.
     pub fn is_caller_error(&self) -> bool {
-        matches!(self, StoreError::UnknownEntity(_) | StoreError::Invalid(_))
+        matches!(
+            self,
+            StoreError::UnknownEntity(_)
+                | StoreError::Invalid(_)
+                | StoreError::TokenExists(_)
+                | StoreError::NoSuchToken(_)
+                | StoreError::TokenName(_)
+        )
     }
 }
 
@@ -150,6 +166,9 @@ pub struct Store {
     read_only: Option<String>,
     /// Recent `search_memory` rankings, for their cursors.
     rankings: words::Rankings,
+    /// A replicator (Litestream) owns the WAL's checkpoints: ours are
+    /// skipped, so it never finds the WAL restarted under it.
+    replicated: bool,
 }
 
 impl Store {
@@ -216,7 +235,16 @@ impl Store {
             path: Some(path.to_owned()),
             read_only: Some(reason),
             rankings: words::Rankings::new(),
+            replicated: false,
         })
+    }
+
+    /// Leaves checkpoints to a replicator such as Litestream, which must
+    /// own them: from now on [`Store::checkpoint`] does nothing, at close
+    /// too. SQLite's own automatic checkpoints (passive, and held back by
+    /// the replicator's read lock) go on, so the WAL still stays bounded.
+    pub fn leave_checkpoints_to_replicator(&mut self) {
+        self.replicated = true;
     }
 
     /// Why writes are refused, if the store is read-only.
@@ -282,6 +310,7 @@ impl Store {
             path,
             read_only: None,
             rankings: words::Rankings::new(),
+            replicated: false,
         })
     }
 
@@ -403,7 +432,7 @@ impl Store {
     /// Copies the WAL back into the database file so the WAL stays small.
     /// Cheap when there is nothing to copy; call it when idle.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        if self.read_only.is_some() {
+        if self.read_only.is_some() || self.replicated {
             return Ok(());
         }
         self.conn

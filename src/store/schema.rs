@@ -127,6 +127,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
         DELETE FROM word_fts WHERE rowid = old.id;
     END;
     "#,
+    // 5: bearer tokens of the HTTP face. Only the SHA-256 digest of a token
+    // is kept; a revoked token's row is deleted.
+    r#"
+    CREATE TABLE tokens (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT    NOT NULL UNIQUE,
+        hash         BLOB    NOT NULL UNIQUE,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER
+    ) STRICT;
+    "#,
 ];
 
 /// Work in Rust that a migration needs after its SQL, by the version it

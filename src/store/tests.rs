@@ -1800,3 +1800,24 @@ fn a_backup_is_private_and_its_path_must_be_text() {
     );
     assert!(!odd.exists(), "nothing was written");
 }
+
+#[test]
+fn a_replicated_store_leaves_the_wal_to_the_replicator() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let wal_len = |path: &Path| {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    };
+    for replicated in [false, true] {
+        let path = dir.path().join(format!("r{replicated}.db"));
+        let mut s = Store::open(&path, Durability::Full).expect("a store");
+        if replicated {
+            s.leave_checkpoints_to_replicator();
+        }
+        create(&mut s, vec![entity("Alice", "person", &["likes tea"])]);
+        assert!(wal_len(&path) > 0);
+        s.checkpoint().expect("a checkpoint");
+        assert_eq!(wal_len(&path) > 0, replicated, "replicated: {replicated}");
+    }
+}

@@ -11,8 +11,12 @@ mod hooks;
 #[cfg(unix)]
 mod hostile;
 #[cfg(unix)]
+mod http;
+#[cfg(unix)]
 mod privacy;
 mod project;
+#[cfg(unix)]
+mod replication;
 mod retrieval;
 #[cfg(target_os = "linux")]
 mod startup;
