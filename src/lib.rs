@@ -14,8 +14,9 @@
 //! # Code map
 //! [`cli`] → [`shim`] and [`admin`] → [`client`] → [`protocol`] → [`daemon`]
 //! → [`store`] → [`model`], each knowing only the layers after it; [`limits`],
-//! [`config`], [`instance`] (one daemon per database: lock, socket, spawning;
-//! shared by the daemon and its clients) and [`transfer`] serve them.
+//! [`measure`] (how many characters an answer renders to), [`config`],
+//! [`instance`] (one daemon per database: lock, socket, spawning; shared by
+//! the daemon and its clients) and [`transfer`] serve them.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
@@ -32,6 +33,7 @@ pub mod config;
 pub mod daemon;
 pub mod instance;
 pub mod limits;
+pub mod measure;
 pub mod model;
 pub mod protocol;
 pub mod shim;

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::model::{Entity, GraphOp, Relation};
+use crate::model::{Entity, GraphOp, PageSource, Relation};
 
 /// Items in one call: entities, relations, observation items, names, deletions,
 /// and the contents of one observation item.
@@ -22,6 +22,18 @@ pub const MAX_OBSERVATION_CHARS: usize = 65_536;
 pub const MAX_QUERY_CHARS: usize = 2_048;
 /// Bytes in one JSON-RPC message from the client.
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Entities in one page of `read_graph`, `search_nodes` or `open_nodes`.
+pub const MAX_PAGE: u32 = 1_000;
+/// Types in an `entityTypes` or `relationTypes` filter.
+pub const MAX_TYPES: usize = 50;
+/// Results in one page of `search_memory`, and its default.
+pub const MAX_SEARCH_RESULTS: u32 = 50;
+pub const DEFAULT_SEARCH_RESULTS: u32 = 10;
+/// Relations in one page of `get_neighbors`, and its default.
+pub const MAX_NEIGHBOR_RELATIONS: u32 = 200;
+pub const DEFAULT_NEIGHBOR_RELATIONS: u32 = 50;
+/// Hops `get_neighbors` may walk.
+pub const MAX_DEPTH: u8 = 3;
 
 /// An argument outside the limits: where it is and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,17 +102,87 @@ pub fn check(op: &GraphOp) -> Result<(), LimitError> {
                 name(|| format!("names[{i}]"), n)?;
             }
         }
-        GraphOp::SearchNodes { query } => {
-            let chars = query.chars().count();
-            if chars > MAX_QUERY_CHARS {
+        GraphOp::SearchNodes { query } => check_query(query)?,
+        GraphOp::ReadGraph => {}
+        GraphOp::ReadPage(page) => {
+            match &page.source {
+                PageSource::All => {}
+                PageSource::Search(query) => check_query(query)?,
+                PageSource::Names(names) => {
+                    items("names", names.len())?;
+                    for (i, n) in names.iter().enumerate() {
+                        name(|| format!("names[{i}]"), n)?;
+                    }
+                }
+            }
+            if let Some(limit) = page.limit {
+                range("limit", u64::from(limit), 1, u64::from(MAX_PAGE))?;
+            }
+            check_types("entityTypes", &page.entity_types)?;
+        }
+        GraphOp::SearchMemory(search) => {
+            if search.query.is_empty() {
                 return Err(LimitError {
                     path: "query".into(),
-                    problem: format!("must be at most {MAX_QUERY_CHARS} characters (got {chars})"),
+                    problem: "must not be empty".into(),
                 });
             }
-            no_nul(|| "query".into(), query)?;
+            check_query(&search.query)?;
+            range(
+                "limit",
+                u64::from(search.limit),
+                1,
+                u64::from(MAX_SEARCH_RESULTS),
+            )?;
+            check_types("entityTypes", &search.entity_types)?;
         }
-        GraphOp::ReadGraph => {}
+        GraphOp::Neighbors(q) => {
+            name(|| "name".into(), &q.name)?;
+            range("depth", u64::from(q.depth), 1, u64::from(MAX_DEPTH))?;
+            range(
+                "limit",
+                u64::from(q.limit),
+                1,
+                u64::from(MAX_NEIGHBOR_RELATIONS),
+            )?;
+            check_types("relationTypes", &q.relation_types)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_query(query: &str) -> Result<(), LimitError> {
+    let chars = query.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(LimitError {
+            path: "query".into(),
+            problem: format!("must be at most {MAX_QUERY_CHARS} characters (got {chars})"),
+        });
+    }
+    no_nul(|| "query".into(), query)
+}
+
+/// A filter of 1 to [`MAX_TYPES`] type names; empty means no filter, since
+/// the argument was left out.
+fn check_types(path: &str, types: &[String]) -> Result<(), LimitError> {
+    if types.len() > MAX_TYPES {
+        return Err(LimitError {
+            path: path.into(),
+            problem: format!("must have at most {MAX_TYPES} items (got {})", types.len()),
+        });
+    }
+    for (i, t) in types.iter().enumerate() {
+        name(|| format!("{path}[{i}]"), t)?;
+    }
+    Ok(())
+}
+
+fn range(path: &str, value: u64, min: u64, max: u64) -> Result<(), LimitError> {
+    if value < min || value > max {
+        return Err(LimitError {
+            path: path.into(),
+            problem: format!("must be between {min} and {max} (got {value})"),
+        });
     }
     Ok(())
 }

@@ -95,6 +95,165 @@ pub enum GraphOp {
         entities: Vec<Entity>,
         relations: Vec<Relation>,
     },
+    /// A bounded `read_graph`, `search_nodes` or `open_nodes`: one page of
+    /// the official answer, in storage order.
+    ReadPage(PageQuery),
+    /// `search_memory`: entities ranked by how well they match words.
+    SearchMemory(MemorySearch),
+    /// `get_neighbors`: the relations around one entity.
+    Neighbors(NeighborQuery),
+}
+
+/// Which official read a page belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PageSource {
+    /// `read_graph`: every entity.
+    All,
+    /// `search_nodes`: entities matching the official substring rule.
+    Search(String),
+    /// `open_nodes`: entities with exactly these names.
+    Names(Vec<String>),
+}
+
+/// One page of an official read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageQuery {
+    pub source: PageSource,
+    /// Only entities with an id above this one (the position of a cursor).
+    pub after: Option<i64>,
+    /// At most this many entities; `None`: as many as the budget allows.
+    pub limit: Option<u32>,
+    /// Only entities of these types; empty: every type.
+    pub entity_types: Vec<String>,
+    /// False: entities come without observations, with their count.
+    pub include_observations: bool,
+    /// When set, the longest prefix whose rendered result fits in it.
+    pub budget: Option<Budget>,
+}
+
+/// How large a rendered read may be, in characters: the pretty text
+/// (`JSON.stringify(x, null, 2)`) at most `chars`, and the compact JSON of
+/// the structured copy plus `reserve` (room for the fields a truncated
+/// answer adds) at most `chars` too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    pub chars: u64,
+    pub reserve: u64,
+}
+
+/// An entity of a page; `observation_count` is set when observations were
+/// left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagedEntity {
+    pub entity: Entity,
+    pub observation_count: Option<u64>,
+}
+
+/// One page of an official read, with the relations touching its entities.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphPage {
+    pub entities: Vec<PagedEntity>,
+    pub relations: Vec<Relation>,
+    /// The position to continue from, while more entities remain.
+    pub next_after: Option<i64>,
+    /// Set when the budget, not the limit or the end, cut the page.
+    pub truncated: Option<Truncation>,
+}
+
+/// How much of a budget-cut answer was shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Truncation {
+    pub shown: u64,
+    /// Entities of the answer from the page's position on, shown or not.
+    pub remaining: u64,
+}
+
+/// Whose entities `search_memory` considers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SearchScope {
+    All,
+    /// The session's project, or no project. Until changes record their
+    /// project, every entity counts as tied to none.
+    Project,
+}
+
+/// A `search_memory` call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemorySearch {
+    pub query: String,
+    pub limit: u32,
+    pub entity_types: Vec<String>,
+    pub scope: SearchScope,
+    /// Continue a ranking made earlier: its snapshot and how far it got.
+    pub resume: Option<RankResume>,
+}
+
+/// Where a paged ranking continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankResume {
+    pub snapshot: u64,
+    pub offset: u32,
+}
+
+/// One ranked hit of `search_memory`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankedEntity {
+    pub name: String,
+    pub entity_type: String,
+    /// The relevance score in hundredths (fixed point keeps outcomes `Eq`).
+    pub score_hundredths: i64,
+    pub snippet: String,
+    pub observation_count: u64,
+    /// Milliseconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+/// One page of a ranking.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankedPage {
+    pub results: Vec<RankedEntity>,
+    /// Where the next page starts, while more results remain.
+    pub next: Option<RankResume>,
+}
+
+/// Which way relations are followed from an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    Out,
+    In,
+    Both,
+}
+
+/// A `get_neighbors` call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeighborQuery {
+    pub name: String,
+    pub direction: Direction,
+    /// Only relations of these types; empty: every type.
+    pub relation_types: Vec<String>,
+    pub depth: u8,
+    pub limit: u32,
+    /// Only relations with an id above this one (a cursor's position).
+    pub after: Option<i64>,
+}
+
+/// An entity named without its observations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntitySummary {
+    pub name: String,
+    pub entity_type: String,
+    pub observation_count: u64,
+}
+
+/// One page of the relations around an entity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Neighborhood {
+    pub entity: EntitySummary,
+    pub relations: Vec<Relation>,
+    /// The other ends of this page's relations, in order of appearance.
+    pub neighbors: Vec<EntitySummary>,
+    /// The position to continue from, while more relations remain.
+    pub next_after: Option<i64>,
 }
 
 impl GraphOp {
@@ -103,7 +262,12 @@ impl GraphOp {
     pub fn is_write(&self) -> bool {
         !matches!(
             self,
-            GraphOp::ReadGraph | GraphOp::SearchNodes { .. } | GraphOp::OpenNodes(_)
+            GraphOp::ReadGraph
+                | GraphOp::SearchNodes { .. }
+                | GraphOp::OpenNodes(_)
+                | GraphOp::ReadPage(_)
+                | GraphOp::SearchMemory(_)
+                | GraphOp::Neighbors(_)
         )
     }
 
@@ -120,6 +284,13 @@ impl GraphOp {
             GraphOp::SearchNodes { .. } => "search_nodes",
             GraphOp::OpenNodes(_) => "open_nodes",
             GraphOp::Import { .. } => "import",
+            GraphOp::ReadPage(page) => match page.source {
+                PageSource::All => "read_graph",
+                PageSource::Search(_) => "search_nodes",
+                PageSource::Names(_) => "open_nodes",
+            },
+            GraphOp::SearchMemory(_) => "search_memory",
+            GraphOp::Neighbors(_) => "get_neighbors",
         }
     }
 }
@@ -187,6 +358,9 @@ pub enum Outcome {
     RelationsDeleted(Deleted<Relation>),
     Graph(Graph),
     Imported(ImportReport),
+    Page(GraphPage),
+    Ranked(RankedPage),
+    Neighborhood(Neighborhood),
 }
 
 /// Why an operation failed, in a form that crosses the socket. Every variant

@@ -45,7 +45,7 @@ use crate::model::{GraphOp, OpError, Outcome};
 
 /// The version of everything after the handshake. Bump it on any change to
 /// these types or their order; the handshake itself never changes.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;

@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
-use super::{CliError, Command, Exit};
+use super::{CliError, Command, Exit, ToolsArg};
 use crate::admin::{self, doctor, transfer};
 use crate::client::{ClientConfig, ClientError};
 use crate::config::Paths;
 use crate::daemon::{self, DaemonConfig};
+use crate::shim::call::{Settings, ToolSet};
 
 /// How long `stop` waits for the daemon to release its lock.
 const STOP_WAIT: Duration = Duration::from_secs(30);
@@ -16,14 +17,27 @@ const STOP_WAIT: Duration = Duration::from_secs(30);
 /// Runs one subcommand to its end.
 pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
     match command {
-        Command::Mcp { daemon } => {
+        Command::Mcp {
+            daemon,
+            max_result_chars,
+            tools,
+        } => {
             let config = ClientConfig {
                 paths,
                 spawn: true,
                 serve_args: daemon.as_serve_args(),
                 client: "mcp".into(),
             };
-            crate::shim::run(config).await.map_err(CliError::Mcp)?;
+            let settings = Settings {
+                max_result_chars,
+                tools: match tools {
+                    ToolsArg::All => ToolSet::All,
+                    ToolsArg::Official => ToolSet::Official,
+                },
+            };
+            crate::shim::run(config, settings)
+                .await
+                .map_err(CliError::Mcp)?;
         }
         Command::Serve { daemon } => {
             let config = DaemonConfig {

@@ -70,6 +70,14 @@ pub enum Command {
     Mcp {
         #[command(flatten)]
         daemon: DaemonArgs,
+        /// Cut a read without limit whose answer would be longer than this
+        /// many characters, with a cursor for the rest; 0 turns the guard off
+        #[arg(long, env = "MEMGRAPHD_MAX_RESULT_CHARS", value_name = "CHARS",
+              default_value_t = crate::shim::call::DEFAULT_MAX_RESULT_CHARS)]
+        max_result_chars: u64,
+        /// all: the nine official tools and memgraphd's own; official: exactly the nine
+        #[arg(long, env = "MEMGRAPHD_TOOLS", value_enum, default_value_t = ToolsArg::All)]
+        tools: ToolsArg,
     },
     /// Run the daemon in the foreground (for systemd or launchd).
     ///
@@ -145,6 +153,12 @@ pub struct DaemonArgs {
     /// Exit after this long with no session, e.g. 30m, 2h, 90s; 0 never exits
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
     idle_timeout: Duration,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+pub enum ToolsArg {
+    All,
+    Official,
 }
 
 #[derive(ValueEnum, Clone, Copy)]

@@ -29,7 +29,7 @@ fn a_spawned_daemon_gets_the_shims_settings() {
         "2m",
     ])
     .expect("valid arguments");
-    let Command::Mcp { daemon } = cli.command else {
+    let Command::Mcp { daemon, .. } = cli.command else {
         panic!("parsed as another subcommand");
     };
     assert_eq!(

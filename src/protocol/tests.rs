@@ -6,8 +6,10 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::model::{
-    AddedObservations, CreatedEntities, Deleted, Entity, Graph, ImportReport, MissingObservation,
-    ObservationAdd, ObservationDelete, Relation,
+    AddedObservations, Budget, CreatedEntities, Deleted, Direction, Entity, EntitySummary, Graph,
+    GraphPage, ImportReport, MemorySearch, MissingObservation, NeighborQuery, Neighborhood,
+    ObservationAdd, ObservationDelete, PageQuery, PageSource, PagedEntity, RankResume,
+    RankedEntity, RankedPage, Relation, SearchScope, Truncation,
 };
 
 // ---- samples: at least one of every variant ---------------------------------
@@ -51,7 +53,83 @@ fn graph_ops() -> Vec<GraphOp> {
             entities: vec![entity("Alice")],
             relations: vec![relation()],
         },
+        GraphOp::ReadPage(PageQuery {
+            source: PageSource::All,
+            after: None,
+            limit: Some(100),
+            entity_types: vec![],
+            include_observations: true,
+            budget: None,
+        }),
+        GraphOp::ReadPage(PageQuery {
+            source: PageSource::Search("tea".into()),
+            after: Some(42),
+            limit: None,
+            entity_types: vec!["person".into()],
+            include_observations: false,
+            budget: Some(Budget {
+                chars: 80_000,
+                reserve: 640,
+            }),
+        }),
+        GraphOp::ReadPage(PageQuery {
+            source: PageSource::Names(vec!["Alice".into()]),
+            after: Some(i64::MAX),
+            limit: Some(1),
+            entity_types: vec![],
+            include_observations: true,
+            budget: None,
+        }),
+        GraphOp::SearchMemory(MemorySearch {
+            query: "tea party".into(),
+            limit: 10,
+            entity_types: vec![],
+            scope: SearchScope::All,
+            resume: None,
+        }),
+        GraphOp::SearchMemory(MemorySearch {
+            query: "x".into(),
+            limit: 50,
+            entity_types: vec!["person".into()],
+            scope: SearchScope::Project,
+            resume: Some(RankResume {
+                snapshot: u64::MAX,
+                offset: 10,
+            }),
+        }),
+        GraphOp::Neighbors(NeighborQuery {
+            name: "Alice".into(),
+            direction: Direction::Both,
+            relation_types: vec![],
+            depth: 1,
+            limit: 50,
+            after: None,
+        }),
+        GraphOp::Neighbors(NeighborQuery {
+            name: "Bob".into(),
+            direction: Direction::Out,
+            relation_types: vec!["knows".into()],
+            depth: 3,
+            limit: 200,
+            after: Some(7),
+        }),
+        GraphOp::Neighbors(NeighborQuery {
+            name: "Carol".into(),
+            direction: Direction::In,
+            relation_types: vec![],
+            depth: 2,
+            limit: 1,
+            after: None,
+        }),
     ]
+}
+
+fn summary(name: &str) -> EntitySummary {
+    EntitySummary {
+        name: name.into(),
+        entity_type: "person".into(),
+        observation_count: 3,
+    }
 }
 
 fn outcomes() -> Vec<Outcome> {
@@ -98,6 +176,46 @@ fn outcomes() -> Vec<Outcome> {
             relations_created: 4,
             relations_existing: 5,
             dangling: vec![relation()],
+        }),
+        Outcome::Page(GraphPage {
+            entities: vec![
+                PagedEntity {
+                    entity: entity("Alice"),
+                    observation_count: None,
+                },
+                PagedEntity {
+                    entity: Entity::new("Bob", "person", Vec::<String>::new()),
+                    observation_count: Some(2),
+                },
+            ],
+            relations: vec![relation()],
+            next_after: Some(2),
+            truncated: Some(Truncation {
+                shown: 2,
+                remaining: 10,
+            }),
+        }),
+        Outcome::Page(GraphPage::default()),
+        Outcome::Ranked(RankedPage {
+            results: vec![RankedEntity {
+                name: "Alice".into(),
+                entity_type: "person".into(),
+                score_hundredths: 731,
+                snippet: "likes tea".into(),
+                observation_count: 2,
+                updated_at: 1_764_000_000_000,
+            }],
+            next: Some(RankResume {
+                snapshot: 99,
+                offset: 1,
+            }),
+        }),
+        Outcome::Ranked(RankedPage::default()),
+        Outcome::Neighborhood(Neighborhood {
+            entity: summary("Alice"),
+            relations: vec![relation()],
+            neighbors: vec![summary("Bob")],
+            next_after: Some(12),
         }),
     ]
 }
@@ -265,6 +383,9 @@ fn graph_op_variant(op: &GraphOp) -> usize {
         GraphOp::SearchNodes { .. } => 7,
         GraphOp::OpenNodes(_) => 8,
         GraphOp::Import { .. } => 9,
+        GraphOp::ReadPage(_) => 10,
+        GraphOp::SearchMemory(_) => 11,
+        GraphOp::Neighbors(_) => 12,
     }
 }
 
@@ -290,6 +411,9 @@ fn outcome_variant(o: &Outcome) -> usize {
         Outcome::RelationsDeleted(_) => 5,
         Outcome::Graph(_) => 6,
         Outcome::Imported(_) => 7,
+        Outcome::Page(_) => 8,
+        Outcome::Ranked(_) => 9,
+        Outcome::Neighborhood(_) => 10,
     }
 }
 
@@ -358,9 +482,9 @@ fn samples_cover_every_variant() {
     assert_covers(&client, client_frame_variant, 2);
     assert_covers(&server, server_frame_variant, 4);
     assert_covers(&ops, |op| op_variant(op), 7);
-    assert_covers(&graph_ops, |op| graph_op_variant(op), 10);
+    assert_covers(&graph_ops, |op| graph_op_variant(op), 13);
     assert_covers(&replies, |r| reply_variant(r), 7);
-    assert_covers(&outcomes, |o| outcome_variant(o), 8);
+    assert_covers(&outcomes, |o| outcome_variant(o), 11);
     assert_covers(&errors, |e| op_error_variant(e), 3);
     assert_covers(&events, |e| event_variant(e), 1);
 }

@@ -184,7 +184,7 @@ impl<'a> Item<'a> {
 }
 
 /// The name JavaScript's validators give a value's type.
-fn kind(value: Option<&Value>) -> &'static str {
+pub(super) fn kind(value: Option<&Value>) -> &'static str {
     match value {
         None => "undefined",
         Some(Value::Null) => "null",

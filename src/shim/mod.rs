@@ -3,6 +3,8 @@
 //! - [`transport`]: newline-delimited JSON-RPC on stdin/stdout, with limits.
 //! - [`server`]: the rmcp handler: tools, resource, subscriptions.
 //! - [`args`]: JSON arguments to typed operations, with field-path errors.
+//! - [`call`]: memgraphd's own arguments and tools, and the size guard's settings.
+//! - [`cursor`]: the opaque cursors of paged answers.
 //! - [`render`]: outcomes to the exact text and structured JSON of the contract.
 //! - [`backend`]: where operations run: the daemon, through a client.
 //! - `stdio`: stdin and stdout driven by the event loop when they are pipes.
@@ -13,6 +15,8 @@
 
 pub mod args;
 pub mod backend;
+pub mod call;
+pub mod cursor;
 pub mod render;
 pub mod server;
 mod stdio;
@@ -40,9 +44,9 @@ pub enum ShimError {
 }
 
 /// Serves one MCP session on stdin/stdout until stdin closes.
-pub async fn run(config: ClientConfig) -> Result<(), ShimError> {
+pub async fn run(config: ClientConfig, settings: call::Settings) -> Result<(), ShimError> {
     let backend = Arc::new(Backend::new(config));
-    let server = MemoryServer::new(backend.clone())?;
+    let server = MemoryServer::new(backend.clone(), settings)?;
     let transport = LineTransport::new(stdio::input(), stdio::output());
     let session = server
         .clone()

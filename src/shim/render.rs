@@ -5,7 +5,11 @@
 //! Everything an agent reads comes from here, so a format change shows up as
 //! a changed snapshot in this module's tests and nowhere else.
 
+mod retrieval;
+
 use serde_json::{json, Value};
+
+pub use retrieval::{neighborhood, notice, page, ranked, rfc3339};
 
 use crate::model::{
     AddedObservations, Deleted, Entity, Graph, MissingObservation, Outcome, Relation,
@@ -70,6 +74,11 @@ pub fn outcome(outcome: &Outcome) -> Rendered {
                 structured: value,
             }
         }
+        // The shim renders these with their cursors (see `retrieval`); this
+        // is the form without one.
+        Outcome::Page(p) => page(p, "read_graph", None, 0),
+        Outcome::Ranked(r) => ranked(r, "", None),
+        Outcome::Neighborhood(n) => neighborhood(n, None),
     }
 }
 

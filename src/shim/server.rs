@@ -21,8 +21,8 @@ use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
 use serde_json::json;
 
-use super::args;
 use super::backend::{Backend, CallError};
+use super::call::{self, Call, Settings, ToolSet};
 use super::render;
 use crate::model::{GraphOp, OpError, Outcome};
 
@@ -43,9 +43,30 @@ This is your long-term memory: a knowledge graph shared by every session on this
 across all projects, that survives restarts. Entities are named nodes with a type and a list \
 of observations (short, self-contained facts); relations are directed, typed edges between \
 entity names, written in active voice (\"Alice works_at Acme\").
-- Start by looking up what you already know: search_nodes with a distinctive word \
+- Look up what you already know before you start: search_memory with a few words of what you \
+need (any order; case and accents do not matter) gives the best matches first, one line each. \
+Then open_nodes with the names you need for their observations and relations, and \
+get_neighbors to see what an entity is connected to. search_nodes matches one exact \
+substring. read_graph returns everything: call it only with limit (and follow nextCursor).
+- When an answer says truncated or has nextCursor, pass that cursor to the same tool for more.
+- Record durable facts worth remembering next time: create_entities for new things \
+(existing names are skipped, not overwritten), add_observations to extend an existing entity, \
+create_relations to connect entities that already exist.
+- Keep memory accurate: delete_observations for facts that became false, delete_entities \
+(also removes their relations) and delete_relations for what no longer holds.
+- Other sessions write to the same memory at the same time; re-read before relying on \
+something you read long ago.";
+
+/// The instructions when only the official tools are listed.
+const OFFICIAL_INSTRUCTIONS: &str = "\
+This is your long-term memory: a knowledge graph shared by every session on this machine, \
+across all projects, that survives restarts. Entities are named nodes with a type and a list \
+of observations (short, self-contained facts); relations are directed, typed edges between \
+entity names, written in active voice (\"Alice works_at Acme\").
+- Look up what you already know before you start: search_nodes with a distinctive word \
 (case-insensitive substring of names, types and observations), then open_nodes for exact names. \
-read_graph returns everything and can be large.
+read_graph returns everything: call it with limit, and follow nextCursor.
+- When an answer says truncated or has nextCursor, pass that cursor to the same tool for more.
 - Record durable facts worth remembering next time: create_entities for new things \
 (existing names are skipped, not overwritten), add_observations to extend an existing entity, \
 create_relations to connect entities that already exist.
@@ -63,15 +84,20 @@ pub struct MemoryServer {
     /// The answer to the session's first `initialize`, which every later
     /// `initialize` gets too: the session's protocol is settled once.
     initialized: Arc<OnceLock<InitializeResult>>,
+    settings: Settings,
 }
 
 impl MemoryServer {
-    pub fn new(backend: Arc<Backend>) -> Result<MemoryServer, serde_json::Error> {
+    pub fn new(
+        backend: Arc<Backend>,
+        settings: Settings,
+    ) -> Result<MemoryServer, serde_json::Error> {
         Ok(MemoryServer {
             backend,
             subscribed: Arc::new(AtomicBool::new(false)),
-            tools: Arc::new(definitions()?),
+            tools: Arc::new(listed(settings.tools)?),
             initialized: Arc::new(OnceLock::new()),
+            settings,
         })
     }
 
@@ -89,14 +115,15 @@ impl MemoryServer {
         if !self.tools.iter().any(|t| t.name == name) {
             return error_result(format!("MCP error -32602: Tool {name} not found"));
         }
-        let op = match args::parse(name, params.arguments.as_ref()) {
-            Ok(op) => op,
+        let call = match call::parse(name, params.arguments.as_ref(), &self.settings) {
+            Ok(call) => call,
             Err(e) => {
                 return error_result(format!("Invalid arguments for tool {name}: {e}"));
             }
         };
-        let is_write = op.is_write();
-        match self.backend.call(op).await {
+        let is_write = call.op().is_write();
+        let shape = Shape::of(&call);
+        match self.backend.call(call.into_op()).await {
             Ok(outcome) => {
                 if is_write && self.is_subscribed() {
                     // Sent before the result, as the official server does, so a
@@ -105,7 +132,7 @@ impl MemoryServer {
                         tracing::debug!("notify: {e}");
                     }
                 }
-                success_result(&outcome)
+                success_result(self.render(name, &shape, &outcome))
             }
             Err(CallError::Op(OpError::UnknownEntity(name))) => {
                 error_result(format!("Entity with name {name} not found"))
@@ -135,13 +162,62 @@ impl MemoryServer {
     }
 }
 
+impl MemoryServer {
+    /// Renders an outcome with the cursor its call's scope mints.
+    fn render(&self, tool: &str, shape: &Shape, outcome: &Outcome) -> render::Rendered {
+        match (&shape.scope, outcome) {
+            (Some(scope), Outcome::Page(page)) => {
+                let cursor = page.next_after.map(|id| scope.encode(&[id.max(0) as u64]));
+                render::page(
+                    page,
+                    tool,
+                    cursor.as_deref(),
+                    self.settings.max_result_chars,
+                )
+            }
+            (Some(scope), Outcome::Ranked(ranked)) => {
+                let cursor = ranked
+                    .next
+                    .map(|n| scope.encode(&[n.snapshot, u64::from(n.offset)]));
+                render::ranked(ranked, &shape.query, cursor.as_deref())
+            }
+            (Some(scope), Outcome::Neighborhood(n)) => {
+                let cursor = n.next_after.map(|id| scope.encode(&[id.max(0) as u64]));
+                render::neighborhood(n, cursor.as_deref())
+            }
+            _ => render::outcome(outcome),
+        }
+    }
+}
+
+/// What rendering needs to know of a call once its operation is sent.
+struct Shape {
+    scope: Option<super::cursor::Scope>,
+    query: String,
+}
+
+impl Shape {
+    fn of(call: &Call) -> Shape {
+        let query = match call.op() {
+            GraphOp::SearchMemory(s) => s.query.clone(),
+            _ => String::new(),
+        };
+        let scope = match call {
+            Call::Official(_) => None,
+            Call::Page { scope, .. }
+            | Call::Search { scope, .. }
+            | Call::Neighbors { scope, .. } => Some(*scope),
+        };
+        Shape { scope, query }
+    }
+}
+
 /// The notice sent when the graph changed.
 pub(crate) fn updated() -> rmcp::model::ResourceUpdatedNotificationParam {
     rmcp::model::ResourceUpdatedNotificationParam::new(GRAPH_URI)
 }
 
-fn success_result(outcome: &Outcome) -> CallToolResult {
-    let rendered = render::outcome(outcome);
+fn success_result(rendered: render::Rendered) -> CallToolResult {
     let mut result =
         CallToolResult::success(rendered.texts.into_iter().map(ContentBlock::text).collect());
     result.structured_content = Some(rendered.structured);
@@ -154,10 +230,33 @@ fn error_result(message: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message)])
 }
 
-/// The nine tool definitions: the official ones, plus only the optional
-/// additions their schemas declare (`skipped` in `create_entities`).
+/// Every tool definition: the official nine first, with the optional
+/// additions their schemas declare (`skipped`, paging, the size guard's
+/// fields), then memgraphd's own tools.
 pub fn definitions() -> Result<Vec<Tool>, serde_json::Error> {
     serde_json::from_str(include_str!("tools.json"))
+}
+
+/// The names of the official tools, in their order.
+pub const OFFICIAL_TOOLS: [&str; 9] = [
+    "create_entities",
+    "create_relations",
+    "add_observations",
+    "delete_entities",
+    "delete_observations",
+    "delete_relations",
+    "read_graph",
+    "search_nodes",
+    "open_nodes",
+];
+
+/// The definitions `tools/list` offers for `set`.
+pub fn listed(set: ToolSet) -> Result<Vec<Tool>, serde_json::Error> {
+    let mut tools = definitions()?;
+    if set == ToolSet::Official {
+        tools.retain(|t| OFFICIAL_TOOLS.contains(&t.name.as_ref()));
+    }
+    Ok(tools)
 }
 
 fn method_not_found() -> ErrorData {
@@ -176,7 +275,10 @@ impl ServerHandler for MemoryServer {
         InitializeResult::new(capabilities)
             .with_protocol_version(ProtocolVersion::V_2025_11_25)
             .with_server_info(Implementation::new("memgraphd", env!("CARGO_PKG_VERSION")))
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(match self.settings.tools {
+                ToolSet::All => INSTRUCTIONS,
+                ToolSet::Official => OFFICIAL_INSTRUCTIONS,
+            })
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {

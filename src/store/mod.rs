@@ -16,8 +16,11 @@
 //! after a crash but may lose the last commits on power loss.
 
 pub mod legacy;
+mod neighbors;
+mod page;
 mod read;
 mod schema;
+pub mod words;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -107,6 +110,8 @@ pub struct Store {
     /// Set when the file could only be opened for reading: every write is
     /// refused with this reason.
     read_only: Option<String>,
+    /// Recent `search_memory` rankings, for their cursors.
+    rankings: words::Rankings,
 }
 
 impl Store {
@@ -157,6 +162,7 @@ impl Store {
             conn,
             path: Some(path.to_owned()),
             read_only: Some(reason),
+            rankings: words::Rankings::new(),
         })
     }
 
@@ -221,6 +227,7 @@ impl Store {
             conn,
             path,
             read_only: None,
+            rankings: words::Rankings::new(),
         })
     }
 
@@ -251,7 +258,7 @@ impl Store {
             )));
         }
         crate::limits::check(op)?;
-        read::run(&self.conn, op)
+        read::run(&self.conn, &self.rankings, op)
     }
 
     /// Starts a group of writes that will be committed together.
@@ -262,7 +269,10 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Batch { tx })
+        Ok(Batch {
+            tx,
+            rankings: &self.rankings,
+        })
     }
 
     /// How many entities, observations and relations are stored.
@@ -303,7 +313,8 @@ impl Store {
     pub fn optimize_search(&self) -> Result<(), StoreError> {
         self.conn.execute_batch(
             "INSERT INTO entity_fts (entity_fts) VALUES ('optimize');
-             INSERT INTO observation_fts (observation_fts) VALUES ('optimize');",
+             INSERT INTO observation_fts (observation_fts) VALUES ('optimize');
+             INSERT INTO word_fts (word_fts) VALUES ('optimize');",
         )?;
         Ok(())
     }
@@ -315,7 +326,7 @@ impl Store {
         if self.read_only.is_some() {
             return Ok(());
         }
-        for table in ["entity_fts", "observation_fts"] {
+        for table in ["entity_fts", "observation_fts", "word_fts"] {
             self.conn.execute(
                 &format!("INSERT INTO {table} ({table}, rank) VALUES ('merge', ?1)"),
                 [pages],
@@ -362,6 +373,7 @@ impl Store {
 /// batch rolls everything back.
 pub struct Batch<'a> {
     tx: rusqlite::Transaction<'a>,
+    rankings: &'a words::Rankings,
 }
 
 impl Batch<'_> {
@@ -370,7 +382,7 @@ impl Batch<'_> {
     pub fn apply(&mut self, op: &GraphOp) -> Result<Outcome, StoreError> {
         crate::limits::check(op)?;
         if !op.is_write() {
-            return read::run(&self.tx, op);
+            return read::run(&self.tx, self.rankings, op);
         }
         let savepoint = self.tx.savepoint()?;
         let outcome = write::run(&savepoint, op, now_millis())?;

@@ -63,6 +63,10 @@ impl Model {
             // `import` is not one of the nine tools: neither the model nor the
             // generated operations cover it.
             GraphOp::Import { .. } => return Err("the model has no import".into()),
+            // Checked against the model by walking them (see below).
+            GraphOp::ReadPage(_) | GraphOp::SearchMemory(_) | GraphOp::Neighbors(_) => {
+                return Err("the model answers these by paging".into())
+            }
         })
     }
 

@@ -25,11 +25,26 @@ use crate::model::{Entity, Graph, GraphOp, Outcome, Relation};
 const TRIGRAM: usize = 3;
 
 /// Runs a reading operation. Writes never reach here.
-pub(super) fn run(conn: &Connection, op: &GraphOp) -> Result<Outcome, StoreError> {
+pub(super) fn run(
+    conn: &Connection,
+    rankings: &super::words::Rankings,
+    op: &GraphOp,
+) -> Result<Outcome, StoreError> {
     let graph = match op {
         GraphOp::ReadGraph => read_graph(conn)?,
         GraphOp::SearchNodes { query } => search_nodes(conn, query)?,
         GraphOp::OpenNodes(names) => open_nodes(conn, names)?,
+        GraphOp::ReadPage(page) => return Ok(Outcome::Page(super::page::read_page(conn, page)?)),
+        GraphOp::SearchMemory(search) => {
+            return Ok(Outcome::Ranked(super::words::search_memory(
+                conn, rankings, search,
+            )?))
+        }
+        GraphOp::Neighbors(query) => {
+            return Ok(Outcome::Neighborhood(super::neighbors::neighbors(
+                conn, query,
+            )?))
+        }
         _ => unreachable!("read::run is only called with read operations"),
     };
     Ok(Outcome::Graph(graph))
@@ -111,14 +126,14 @@ pub(super) fn trigrams(needle: &str) -> Vec<String> {
 /// Trigrams a candidate must contain. Each one more narrows the candidates
 /// but costs one more posting list to read; three balanced best in the
 /// store benchmark.
-const REQUIRED: usize = 3;
+pub(super) const REQUIRED: usize = 3;
 
 /// The `count` trigrams of `grams` least likely to be common, by the
 /// letters they contain: space and the frequent letters of English text
 /// score low, rare letters, digits and other characters high. A cheap
 /// guess standing in for document counts, which FTS5 can only give by
 /// reading each posting list whole. Ties keep query order.
-fn distinctive(grams: &[String], count: usize) -> Vec<String> {
+pub(super) fn distinctive(grams: &[String], count: usize) -> Vec<String> {
     fn rarity(c: char) -> u32 {
         match c {
             ' ' => 0,
@@ -198,7 +213,7 @@ fn with_touching_relations(
     })
 }
 
-fn array(values: impl Iterator<Item = Value>) -> rusqlite::vtab::array::Array {
+pub(super) fn array(values: impl Iterator<Item = Value>) -> rusqlite::vtab::array::Array {
     Rc::new(values.collect())
 }
 

@@ -12,6 +12,10 @@
 //! the ids of `entities` and `observations`. Rows are added by the store in
 //! the same transaction as the row they index, and removed by triggers, so a
 //! cascade delete can never leave an index row behind.
+//!
+//! Words: `word_fts` (migration 4) is the FTS5 word index of
+//! `search_memory`, kept the same way: the writer adds rows in the same
+//! transaction, triggers remove them. See `words` for what a word is.
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -104,7 +108,87 @@ pub(super) const MIGRATIONS: &[&str] = &[
         DELETE FROM observation_fts WHERE rowid = old.id;
     END;
     "#,
+    // 4: the word index of `search_memory`, beside the trigram indexes. One
+    // row per entity (rowid = -id: its name and type) and one per
+    // observation (rowid = id: its content), holding the text as
+    // `words::index_text` prepares it. Rows are filled by `build_word_index`
+    // right after this script, and then by the writer.
+    r#"
+    CREATE VIRTUAL TABLE word_fts USING fts5(
+        name, type, body, content = '', contentless_delete = 1,
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_-.'"
+    );
+    INSERT INTO word_fts (word_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
+    INSERT INTO word_fts (word_fts, rank) VALUES ('hashsize', 8388608);
+    CREATE TRIGGER entities_unword AFTER DELETE ON entities BEGIN
+        DELETE FROM word_fts WHERE rowid = -old.id;
+    END;
+    CREATE TRIGGER observations_unword AFTER DELETE ON observations BEGIN
+        DELETE FROM word_fts WHERE rowid = old.id;
+    END;
+    "#,
 ];
+
+/// Work in Rust that a migration needs after its SQL, by the version it
+/// brings the database to.
+type Step = fn(&Connection) -> Result<(), StoreError>;
+
+fn after_migration(version: u32) -> Option<Step> {
+    match version {
+        4 => Some(build_word_index),
+        _ => None,
+    }
+}
+
+/// Rows indexed between two progress lines in the log.
+const PROGRESS_EVERY: u64 = 50_000;
+
+/// Fills the word index from the stored entities and observations, logging
+/// its progress: on a large memory this is the one slow migration.
+fn build_word_index(conn: &Connection) -> Result<(), StoreError> {
+    let total: i64 = conn.query_row(
+        "SELECT (SELECT count(*) FROM entities) + (SELECT count(*) FROM observations)",
+        [],
+        |r| r.get(0),
+    )?;
+    tracing::info!("building the word index for {total} rows");
+    let mut insert =
+        conn.prepare("INSERT INTO word_fts (rowid, name, type, body) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut done: u64 = 0;
+    let progress = |done: &mut u64| {
+        *done += 1;
+        if (*done).is_multiple_of(PROGRESS_EVERY) {
+            tracing::info!("word index: {done} of {total} rows");
+        }
+    };
+    let mut entities = conn.prepare("SELECT id, name, entity_type FROM entities")?;
+    let mut rows = entities.query([])?;
+    while let Some(row) = rows.next()? {
+        let (id, name, entity_type): (i64, String, String) =
+            (row.get(0)?, row.get(1)?, row.get(2)?);
+        insert.execute(rusqlite::params![
+            -id,
+            super::words::index_text(&name),
+            super::words::index_text(&entity_type),
+            ""
+        ])?;
+        progress(&mut done);
+    }
+    let mut observations = conn.prepare("SELECT id, content FROM observations")?;
+    let mut rows = observations.query([])?;
+    while let Some(row) = rows.next()? {
+        let (id, content): (i64, String) = (row.get(0)?, row.get(1)?);
+        insert.execute(rusqlite::params![
+            id,
+            "",
+            "",
+            super::words::index_text(&content)
+        ])?;
+        progress(&mut done);
+    }
+    tracing::info!("word index built: {done} rows");
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub(super) fn supported_version() -> u32 {
@@ -135,8 +219,11 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     if found > supported {
         return Err(StoreError::SchemaTooNew { found, supported });
     }
-    for sql in &MIGRATIONS[found as usize..] {
+    for (version, sql) in (found + 1..).zip(&MIGRATIONS[found as usize..]) {
         tx.execute_batch(sql)?;
+        if let Some(step) = after_migration(version) {
+            step(&tx)?;
+        }
     }
     if found != supported {
         tx.pragma_update(None, "user_version", supported)?;

@@ -471,7 +471,12 @@ fn a_search_can_match_20000_entities_and_open_nodes_can_name_them() {
     // 20,000 names at once below the limits: no bound-variable limit.
     let all: Vec<String> = (0..2 * MAX_ITEMS).map(|i| format!("n{i}")).collect();
     let opened = as_graph(
-        read::run(s.connection(), &GraphOp::OpenNodes(all.clone())).expect("open_nodes runs"),
+        read::run(
+            s.connection(),
+            &s.rankings,
+            &GraphOp::OpenNodes(all.clone()),
+        )
+        .expect("open_nodes runs"),
     );
     assert_eq!(opened.entities.len(), 2 * MAX_ITEMS);
     assert_eq!(opened.relations.len(), MAX_ITEMS);

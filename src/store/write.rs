@@ -10,13 +10,13 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{read, StoreError};
+use super::StoreError;
 use crate::model::{
     AddedObservations, CreatedEntities, Deleted, Entity, GraphOp, ImportReport, MissingObservation,
     ObservationAdd, ObservationDelete, Outcome, Relation,
 };
 
-/// Runs `op`; reads are passed to [`read::run`].
+/// Runs the write `op`; reads are refused (they run outside a write).
 pub(super) fn run(conn: &Connection, op: &GraphOp, now: i64) -> Result<Outcome, StoreError> {
     Ok(match op {
         GraphOp::CreateEntities(entities) => {
@@ -39,8 +39,16 @@ pub(super) fn run(conn: &Connection, op: &GraphOp, now: i64) -> Result<Outcome, 
             entities,
             relations,
         } => Outcome::Imported(import(conn, entities, relations, now)?),
-        GraphOp::ReadGraph | GraphOp::SearchNodes { .. } | GraphOp::OpenNodes(_) => {
-            read::run(conn, op)?
+        GraphOp::ReadGraph
+        | GraphOp::SearchNodes { .. }
+        | GraphOp::OpenNodes(_)
+        | GraphOp::ReadPage(_)
+        | GraphOp::SearchMemory(_)
+        | GraphOp::Neighbors(_) => {
+            return Err(StoreError::ReadOnly(format!(
+                "{} is a read; it does not run in a write",
+                op.tool_name()
+            )))
         }
     })
 }
@@ -107,6 +115,9 @@ fn create_entities(
          ON CONFLICT (name) DO NOTHING",
     )?;
     let mut index = conn.prepare_cached("INSERT INTO entity_fts (rowid, text) VALUES (?1, ?2)")?;
+    let mut words = conn.prepare_cached(
+        "INSERT INTO word_fts (rowid, name, type, body) VALUES (-?1, ?2, ?3, '')",
+    )?;
     let mut writer = ObservationWriter::new(conn)?;
     for entity in entities {
         let fresh = seen.insert(entity.name.as_str())
@@ -124,6 +135,11 @@ fn create_entities(
             entity.entity_type.to_lowercase()
         );
         index.execute(params![id, text])?;
+        words.execute(params![
+            id,
+            super::words::index_text(&entity.name),
+            super::words::index_text(&entity.entity_type)
+        ])?;
         let mut observations = Vec::with_capacity(entity.observations.len());
         for content in &entity.observations {
             if writer.add(id, content, now)? {
@@ -139,11 +155,12 @@ fn create_entities(
     Ok(result)
 }
 
-/// The two statements that add an observation and index it, prepared once
-/// per call rather than looked up once per observation.
+/// The statements that add an observation and index it, prepared once per
+/// call rather than looked up once per observation.
 struct ObservationWriter<'c> {
     insert: rusqlite::CachedStatement<'c>,
     index: rusqlite::CachedStatement<'c>,
+    words: rusqlite::CachedStatement<'c>,
     conn: &'c Connection,
 }
 
@@ -156,6 +173,9 @@ impl<'c> ObservationWriter<'c> {
             )?,
             index: conn
                 .prepare_cached("INSERT INTO observation_fts (rowid, text) VALUES (?1, ?2)")?,
+            words: conn.prepare_cached(
+                "INSERT INTO word_fts (rowid, name, type, body) VALUES (?1, '', '', ?2)",
+            )?,
             conn,
         })
     }
@@ -167,6 +187,8 @@ impl<'c> ObservationWriter<'c> {
         if added {
             let id = self.conn.last_insert_rowid();
             self.index.execute(params![id, content.to_lowercase()])?;
+            self.words
+                .execute(params![id, super::words::index_text(content)])?;
         }
         Ok(added)
     }

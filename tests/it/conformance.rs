@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{Shim, TestEnv};
+use crate::support::{OutputSchemas, Shim, TestEnv};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -168,6 +168,7 @@ fn replay_of_the_official_session_matches() {
     let exchanges = fixture();
     assert!(exchanges.len() > 30, "fixture looks truncated");
     let mut shim = env.raw_shim();
+    let mut schemas: Option<OutputSchemas> = None;
     for ex in &exchanges {
         let label = ex.label.as_str();
         if label.starts_with("initialize requesting") {
@@ -212,7 +213,15 @@ fn replay_of_the_official_session_matches() {
         }
         if label == "tools/list" {
             check_tool_list(&answer["result"], &ex.response["result"]);
+            schemas = Some(OutputSchemas::from_list(&answer["result"]));
             continue;
+        }
+        // Every structured answer fits the schema we publish for its tool.
+        if ex.request["method"] == "tools/call" && answer["result"]["isError"] != json!(true) {
+            let tool = ex.request["params"]["name"].as_str().expect("tool name");
+            if let Some(schemas) = &schemas {
+                schemas.check(tool, &answer["result"]["structuredContent"]);
+            }
         }
         if label.starts_with("input validation error") {
             let result = &answer["result"];
@@ -244,13 +253,46 @@ fn replay_of_the_official_session_matches() {
     }
 }
 
-/// The official definitions, plus only the declared optional `skipped`.
+/// The official definitions, plus only the declared optional additions
+/// (`skipped`; the paging arguments and fields of the three reads), then
+/// memgraphd's own tools.
 fn check_tool_list(ours: &Value, recorded: &Value) {
     let ours = ours["tools"].as_array().expect("tools");
     let recorded = recorded["tools"].as_array().expect("tools");
-    assert_eq!(ours.len(), recorded.len());
+    assert_eq!(ours.len(), recorded.len() + 2);
+    let own: Vec<&str> = ours[recorded.len()..]
+        .iter()
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(own, ["search_memory", "get_neighbors"]);
     for (mine, theirs) in ours.iter().zip(recorded) {
         let mut mine = mine.clone();
+        if ["read_graph", "search_nodes", "open_nodes"]
+            .contains(&mine["name"].as_str().unwrap_or(""))
+        {
+            let input = mine["inputSchema"]["properties"]
+                .as_object_mut()
+                .expect("properties");
+            for key in ["limit", "cursor", "entityTypes", "includeObservations"] {
+                input
+                    .remove(key)
+                    .unwrap_or_else(|| panic!("{key} is declared"));
+            }
+            let output = &mut mine["outputSchema"];
+            let props = output["properties"].as_object_mut().expect("properties");
+            for key in ["nextCursor", "truncated", "notice"] {
+                props
+                    .remove(key)
+                    .unwrap_or_else(|| panic!("{key} is declared"));
+            }
+            props["entities"]["items"]["properties"]
+                .as_object_mut()
+                .expect("entity properties")
+                .remove("observationCount")
+                .expect("observationCount is declared");
+            let required = output["required"].as_array().expect("required");
+            assert_eq!(required, &vec![json!("entities"), json!("relations")]);
+        }
         if mine["name"] == "create_entities" {
             let props = mine["outputSchema"]["properties"]
                 .as_object_mut()

@@ -53,6 +53,21 @@ impl TestEnv {
         shim
     }
 
+    /// A shim with extra arguments of `memgraphd mcp` and environment
+    /// variables, past `initialize`.
+    pub fn shim_with(&self, args: &[&str], envs: &[(&str, &str)]) -> Shim {
+        let mut all = vec!["mcp"];
+        all.extend_from_slice(args);
+        let mut cmd = self.memgraphd(&all);
+        cmd.envs(envs.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut shim = Shim::spawn(cmd);
+        shim.initialize("2025-11-25");
+        shim
+    }
+
     /// A shim straight after spawning, before any message.
     pub fn raw_shim(&self) -> Shim {
         let mut cmd = self.memgraphd(&["mcp"]);
@@ -380,5 +395,63 @@ impl Lcg {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % below.max(1)
+    }
+}
+
+/// The `outputSchema` of every listed tool, made strict the way clients
+/// read it: every object schema refuses undeclared keys.
+pub struct OutputSchemas {
+    validators: std::collections::HashMap<String, jsonschema::Validator>,
+}
+
+impl OutputSchemas {
+    /// From a `tools/list` result.
+    pub fn from_list(list: &Value) -> OutputSchemas {
+        let mut validators = std::collections::HashMap::new();
+        for tool in list["tools"].as_array().expect("tools") {
+            let name = tool["name"].as_str().expect("tool name").to_owned();
+            let mut schema = tool["outputSchema"].clone();
+            assert!(schema.is_object(), "{name} has no outputSchema");
+            strict(&mut schema);
+            let validator = jsonschema::validator_for(&schema)
+                .unwrap_or_else(|e| panic!("{name}: outputSchema does not compile: {e}"));
+            validators.insert(name, validator);
+        }
+        OutputSchemas { validators }
+    }
+
+    /// From a live shim.
+    pub fn of(shim: &mut Shim) -> OutputSchemas {
+        OutputSchemas::from_list(&shim.request("tools/list", json!({})))
+    }
+
+    /// Fails the test unless `structured` is valid for `tool`.
+    #[track_caller]
+    pub fn check(&self, tool: &str, structured: &Value) {
+        let validator = self
+            .validators
+            .get(tool)
+            .unwrap_or_else(|| panic!("no schema for {tool}"));
+        let problems: Vec<String> = validator
+            .iter_errors(structured)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "{tool}: structuredContent breaks its outputSchema: {problems:#?}\n{structured:#}"
+        );
+    }
+}
+
+fn strict(schema: &mut Value) {
+    if let Some(object) = schema.as_object_mut() {
+        if object.get("type") == Some(&json!("object")) {
+            object.insert("additionalProperties".into(), json!(false));
+        }
+        for value in object.values_mut() {
+            strict(value);
+        }
+    } else if let Some(items) = schema.as_array_mut() {
+        items.iter_mut().for_each(strict);
     }
 }

@@ -1,0 +1,510 @@
+//! `search_memory`: entities ranked by the words of a query.
+//!
+//! # Words
+//! A word is a run of letters and digits, with `_`, `-` and `.` kept inside
+//! it, so identifiers such as `foo_bar`, `my-crate` and `v2.1` stay whole. A
+//! `.` or `-` at either end is dropped, so the `rust.` that ends a sentence
+//! is the word `rust`. A word with inner `_ - .` is indexed whole *and* as its
+//! parts (`my-crate` also as `my` and `crate`), so both the identifier and
+//! its pieces find it. [`index_text`] prepares the text the word index holds;
+//! FTS5's `unicode61` tokenizer then folds case and removes diacritics, on
+//! the index and on the query alike, so `cafe` finds `Café`.
+//!
+//! # Ranking
+//! Each distinct query word (at most [`MAX_WORDS`]) is looked up on its own,
+//! quoted, so no character of a query is ever FTS5 syntax. A hit's score for
+//! one word is the best BM25 of that word over the entity's rows (its name
+//! and type weigh 10 and 4, an observation 1), so an entity is scored by its
+//! best observations, not by how many it has. The entity's score is the sum
+//! over the words it matches, plus a bonus when the whole query is a
+//! substring in the official sense (`search_nodes`'s rule, so whatever
+//! `search_nodes` finds is found here too), and a large one when the query
+//! *is* its name, case folded. Ties go to the most recently updated.
+//!
+//! Which hits count: all words must match when that gives at least `limit`
+//! results; otherwise fewer may, but with three or more words a hit must
+//! match at least two. Substring hits always count.
+//!
+//! # Paging
+//! Scores drift while other sessions write (a new observation, a changed
+//! word count), so a cursor that remembered a score would repeat or skip
+//! entities. Instead the first page's ranking is kept: the ordered ids of up
+//! to [`MAX_RANKED`] hits, in a small in-memory table of recent rankings
+//! ([`Rankings`]). A cursor names the ranking and an offset into it, so later
+//! pages walk exactly the order of the first: an entity that existed for the
+//! whole paging appears exactly once (one deleted meanwhile is left out; one
+//! created meanwhile is not part of this search). A ranking lives until
+//! [`KEPT_RANKINGS`] newer ones push it out or the daemon restarts; its cursor
+//! then answers that it expired, and the agent searches again.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+
+use rusqlite::types::Value;
+use rusqlite::Connection;
+
+use super::read::{self, all_of, distinctive, trigrams};
+use super::StoreError;
+use crate::limits::LimitError;
+use crate::model::{MemorySearch, RankResume, RankedEntity, RankedPage, SearchScope};
+
+/// Query words looked up; the rest of a long query only counts through the
+/// substring rule.
+pub const MAX_WORDS: usize = 16;
+/// Hits a ranking keeps for paging.
+pub const MAX_RANKED: usize = 1_000;
+/// Rankings kept for their cursors.
+pub const KEPT_RANKINGS: usize = 64;
+/// Index rows read per query word, best first: a word found in more rows
+/// than this is common enough that its weakest rows cannot lift an entity.
+const ROWS_PER_WORD: i64 = 5_000;
+/// Characters of a snippet.
+pub const SNIPPET_CHARS: usize = 200;
+
+const EXACT_NAME_BONUS: f64 = 1_000.0;
+const SUBSTRING_IN_NAME_BONUS: f64 = 3.0;
+const SUBSTRING_BONUS: f64 = 1.0;
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-' || c == '.'
+}
+
+/// The words of `text`, each with its edge `.` and `-` dropped.
+fn raw_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !is_word_char(c))
+        .map(|w| w.trim_matches(|c| c == '.' || c == '-'))
+        .filter(|w| !w.is_empty())
+}
+
+/// The text the word index holds for `text`: its words separated by spaces,
+/// each compound word followed by its parts.
+pub fn index_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for word in raw_words(text) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if word.contains(['_', '-', '.']) {
+            for part in word.split(['_', '-', '.']).filter(|p| !p.is_empty()) {
+                out.push(' ');
+                out.push_str(part);
+            }
+        }
+    }
+    out
+}
+
+/// The distinct words of a query, lower-cased, in order, at most
+/// [`MAX_WORDS`].
+pub fn query_words(query: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in raw_words(query) {
+        let word = word.to_lowercase();
+        if !words.contains(&word) {
+            words.push(word);
+        }
+        if words.len() == MAX_WORDS {
+            break;
+        }
+    }
+    words
+}
+
+/// One ranked hit: the entity and its score in hundredths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hit {
+    id: i64,
+    score: i64,
+}
+
+/// What a ranking was made for, so a cursor cannot resume another one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Key {
+    query: String,
+    entity_types: Vec<String>,
+    scope: SearchScope,
+}
+
+/// Recent rankings, by id, for their cursors (see the module doc).
+#[derive(Debug)]
+pub struct Rankings {
+    inner: RefCell<RankingsInner>,
+}
+
+#[derive(Debug)]
+struct RankingsInner {
+    next_id: u64,
+    kept: VecDeque<(u64, Key, Vec<Hit>)>,
+}
+
+impl Rankings {
+    pub fn new() -> Rankings {
+        // Ids start somewhere new in every process, so a cursor from before
+        // a restart finds nothing instead of another search's ranking.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+            ^ (u64::from(std::process::id()) << 40);
+        Rankings {
+            inner: RefCell::new(RankingsInner {
+                next_id: seed.max(1),
+                kept: VecDeque::new(),
+            }),
+        }
+    }
+
+    fn keep(&self, key: Key, hits: Vec<Hit>) -> u64 {
+        let mut inner = self.inner.borrow_mut();
+        let id = inner.next_id;
+        inner.next_id = inner.next_id.wrapping_add(1).max(1);
+        if inner.kept.len() == KEPT_RANKINGS {
+            inner.kept.pop_front();
+        }
+        inner.kept.push_back((id, key, hits));
+        id
+    }
+
+    fn find(&self, id: u64, key: &Key) -> Option<Vec<Hit>> {
+        let inner = self.inner.borrow();
+        inner
+            .kept
+            .iter()
+            .find(|(kept, k, _)| *kept == id && k == key)
+            .map(|(_, _, hits)| hits.clone())
+    }
+}
+
+impl Default for Rankings {
+    fn default() -> Self {
+        Rankings::new()
+    }
+}
+
+/// Runs `search_memory`.
+pub(super) fn search_memory(
+    conn: &Connection,
+    rankings: &Rankings,
+    q: &MemorySearch,
+) -> Result<RankedPage, StoreError> {
+    let key = Key {
+        query: q.query.clone(),
+        entity_types: q.entity_types.clone(),
+        scope: q.scope,
+    };
+    let limit = q.limit as usize;
+    let (hits, snapshot, offset) = match q.resume {
+        Some(resume) => {
+            let hits = rankings
+                .find(resume.snapshot, &key)
+                .ok_or_else(|| StoreError::Invalid(expired()))?;
+            (hits, Some(resume.snapshot), resume.offset as usize)
+        }
+        None => (rank(conn, q)?, None, 0),
+    };
+    let end = (offset + limit).min(hits.len());
+    let page = &hits[offset.min(end)..end];
+    let next = if end < hits.len() {
+        let snapshot = snapshot.unwrap_or_else(|| rankings.keep(key, hits.clone()));
+        Some(RankResume {
+            snapshot,
+            offset: end as u32,
+        })
+    } else {
+        None
+    };
+    Ok(RankedPage {
+        results: details(conn, page, &q.query)?,
+        next,
+    })
+}
+
+fn expired() -> LimitError {
+    LimitError {
+        path: "cursor".into(),
+        problem: "this search_memory cursor has expired (the memory restarted or many searches \
+                  ran since); search again without it"
+            .into(),
+    }
+}
+
+/// Every hit of the query, best first, at most [`MAX_RANKED`].
+fn rank(conn: &Connection, q: &MemorySearch) -> Result<Vec<Hit>, StoreError> {
+    let words = query_words(&q.query);
+    // Per entity: the best score for each word it matches.
+    let mut by_word: HashMap<i64, Vec<f64>> = HashMap::new();
+    let mut observation_rows: Vec<(i64, usize, f64)> = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT rowid, rank FROM word_fts WHERE word_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+    )?;
+    for (w, word) in words.iter().enumerate() {
+        let phrase = format!("\"{}\"", word.replace('"', "\"\""));
+        let mut rows = stmt.query(rusqlite::params![phrase, ROWS_PER_WORD])?;
+        while let Some(row) = rows.next()? {
+            let rowid: i64 = row.get(0)?;
+            // FTS5's rank is the negated BM25: lower is better.
+            let score = -row.get::<_, f64>(1)?;
+            if rowid < 0 {
+                best(&mut by_word, -rowid, w, words.len(), score);
+            } else {
+                observation_rows.push((rowid, w, score));
+            }
+        }
+    }
+    if !observation_rows.is_empty() {
+        let ids = read::array(
+            observation_rows
+                .iter()
+                .map(|(id, _, _)| Value::Integer(*id)),
+        );
+        let mut owners: HashMap<i64, i64> = HashMap::with_capacity(observation_rows.len());
+        let mut stmt =
+            conn.prepare_cached("SELECT id, entity_id FROM observations WHERE id IN rarray(?1)")?;
+        let mut rows = stmt.query([ids])?;
+        while let Some(row) = rows.next()? {
+            owners.insert(row.get(0)?, row.get(1)?);
+        }
+        for (rowid, w, score) in observation_rows {
+            if let Some(&entity) = owners.get(&rowid) {
+                best(&mut by_word, entity, w, words.len(), score);
+            }
+        }
+    }
+    let substring = substring_hits(conn, &q.query)?;
+
+    // Which word hits count (see the module doc).
+    let all = words.len();
+    let matched = |scores: &Vec<f64>| scores.iter().filter(|s| **s > 0.0).count();
+    let full = by_word.values().filter(|s| matched(s) == all).count();
+    let least = if full >= q.limit as usize {
+        all
+    } else if all >= 3 {
+        2
+    } else {
+        1
+    };
+    let mut scores: HashMap<i64, f64> = by_word
+        .iter()
+        .filter(|(_, s)| matched(s) >= least)
+        .map(|(id, s)| (*id, s.iter().sum()))
+        .collect();
+    for (id, in_name) in substring {
+        let bonus = if in_name {
+            SUBSTRING_IN_NAME_BONUS
+        } else {
+            SUBSTRING_BONUS
+        };
+        *scores.entry(id).or_insert(0.0) += bonus;
+    }
+    if scores.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // Names, types and ages of the candidates: for the exact-name bonus,
+    // the type filter and the tie-break.
+    let ids = read::array(scores.keys().map(|id| Value::Integer(*id)));
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, entity_type, updated_at FROM entities WHERE id IN rarray(?1)",
+    )?;
+    let mut rows = stmt.query([ids])?;
+    let folded = q.query.trim().to_lowercase();
+    let mut ranked: Vec<(f64, i64, i64)> = Vec::with_capacity(scores.len());
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let name: String = row.get(1)?;
+        let entity_type: String = row.get(2)?;
+        if !q.entity_types.is_empty() && !q.entity_types.contains(&entity_type) {
+            continue;
+        }
+        let mut score = scores.get(&id).copied().unwrap_or(0.0);
+        if name.to_lowercase() == folded {
+            score += EXACT_NAME_BONUS;
+        }
+        ranked.push((score, row.get(3)?, id));
+    }
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
+    ranked.truncate(MAX_RANKED);
+    Ok(ranked
+        .into_iter()
+        .map(|(score, _, id)| Hit {
+            id,
+            score: (score * 100.0).round() as i64,
+        })
+        .collect())
+}
+
+fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: usize, score: f64) {
+    let scores = by_word.entry(entity).or_insert_with(|| vec![0.0; words]);
+    // A match always counts, even one BM25 scores at zero.
+    let score = score.max(f64::MIN_POSITIVE);
+    if scores[word] < score {
+        scores[word] = score;
+    }
+}
+
+/// The entities `search_nodes` would find for `query`, each with whether
+/// the query is in its name.
+fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, StoreError> {
+    let needle = query.to_lowercase();
+    let grams = trigrams(&needle);
+    let mut sql = String::from(
+        "SELECT e.id, instr(memgraphd_lower(e.name), :needle) > 0 FROM entities e WHERE ",
+    );
+    if !grams.is_empty() {
+        sql.push_str(
+            "e.id IN (
+                SELECT rowid FROM entity_fts WHERE entity_fts MATCH :grams
+                UNION
+                SELECT x.entity_id FROM observations x
+                WHERE x.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams)
+            ) AND ",
+        );
+    }
+    sql.push_str(
+        "(instr(memgraphd_lower(e.name), :needle) > 0
+          OR instr(memgraphd_lower(e.entity_type), :needle) > 0
+          OR EXISTS (SELECT 1 FROM observations o
+                     WHERE o.entity_id = e.id AND instr(memgraphd_lower(o.content), :needle) > 0))",
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let picked = all_of(&distinctive(&grams, read::REQUIRED));
+    let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":needle", &needle)];
+    if !grams.is_empty() {
+        params.push((":grams", &picked));
+    }
+    let mut rows = stmt.query(params.as_slice())?;
+    let mut hits = Vec::new();
+    while let Some(row) = rows.next()? {
+        hits.push((row.get(0)?, row.get(1)?));
+    }
+    Ok(hits)
+}
+
+/// The results of one page: each hit as it is now. A hit deleted since the
+/// ranking was made is left out.
+fn details(conn: &Connection, page: &[Hit], query: &str) -> Result<Vec<RankedEntity>, StoreError> {
+    if page.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = read::array(page.iter().map(|h| Value::Integer(h.id)));
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, e.name, e.entity_type, e.updated_at, o.content
+         FROM entities e LEFT JOIN observations o ON o.entity_id = e.id
+         WHERE e.id IN rarray(?1)
+         ORDER BY e.id, o.id",
+    )?;
+    let mut rows = stmt.query([ids])?;
+    let mut found: HashMap<i64, (String, String, i64, Vec<String>)> = HashMap::new();
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let observation: Option<String> = row.get(4)?;
+        let entry = match found.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((row.get(1)?, row.get(2)?, row.get(3)?, Vec::new()))
+            }
+        };
+        entry.3.extend(observation);
+    }
+    let words = query_words(query);
+    Ok(page
+        .iter()
+        .filter_map(|hit| {
+            let (name, entity_type, updated_at, observations) = found.remove(&hit.id)?;
+            Some(RankedEntity {
+                snippet: snippet(&name, &observations, &words, query),
+                observation_count: observations.len() as u64,
+                name,
+                entity_type,
+                score_hundredths: hit.score,
+                updated_at,
+            })
+        })
+        .collect())
+}
+
+/// The observation that best matches the query (most query words, then the
+/// whole query as a substring), cut to [`SNIPPET_CHARS`] around its first
+/// match; the name when no observation matches.
+pub fn snippet(name: &str, observations: &[String], words: &[String], query: &str) -> String {
+    let needle = query.to_lowercase();
+    let mut best: Option<(usize, &String)> = None;
+    let words: Vec<String> = words.iter().map(|w| fold(w)).collect();
+    for o in observations {
+        let own = index_text(&fold(o));
+        let own: std::collections::HashSet<&str> = own.split(' ').collect();
+        let mut score = words.iter().filter(|w| own.contains(w.as_str())).count() * 2;
+        if !needle.is_empty() && o.to_lowercase().contains(&needle) {
+            score += 1;
+        }
+        if score > 0 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, o));
+        }
+    }
+    match best {
+        Some((_, o)) => cut(o, &words),
+        None => cut(name, &words),
+    }
+}
+
+/// Lower-cased with the common Latin diacritics removed, as the index folds.
+fn fold(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+            'ç' => 'c',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ñ' => 'n',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            'ý' | 'ÿ' => 'y',
+            other => other,
+        })
+        .collect()
+}
+
+/// At most [`SNIPPET_CHARS`] characters of `text`, starting a little before
+/// the first query word it contains, with `…` where it was cut.
+fn cut(text: &str, words: &[String]) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= SNIPPET_CHARS {
+        return text.to_owned();
+    }
+    let folded: Vec<char> = fold(text).chars().collect();
+    // Folding keeps one character per character for the letters it maps,
+    // but not always (e.g. 'İ'); fall back to the start then.
+    let first = if folded.len() == chars.len() {
+        let haystack: String = folded.iter().collect();
+        words
+            .iter()
+            .filter_map(|w| haystack.find(&fold(w)))
+            .min()
+            .map(|byte| haystack[..byte].chars().count())
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let start = first.saturating_sub(40);
+    let start = if start + SNIPPET_CHARS - 1 > chars.len() {
+        chars.len() + 1 - SNIPPET_CHARS
+    } else {
+        start
+    };
+    let mut out = String::new();
+    let mut budget = SNIPPET_CHARS;
+    if start > 0 {
+        out.push('…');
+        budget -= 1;
+    }
+    let end = start + budget;
+    if end < chars.len() {
+        out.extend(&chars[start..end - 1]);
+        out.push('…');
+    } else {
+        out.extend(&chars[start..]);
+    }
+    out
+}
