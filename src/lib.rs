@@ -21,6 +21,7 @@
 //! - [`transfer`]: the official server's JSONL format, both ways.
 //! - [`cli`]: the command line: arguments, what each subcommand prints.
 //! - [`config`]: where the database, socket, lock and log live.
+//! - [`project`]: which project a session works on (env, MCP roots, git).
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
@@ -38,6 +39,7 @@ pub mod config;
 pub mod daemon;
 pub mod limits;
 pub mod model;
+pub mod project;
 pub mod protocol;
 pub mod shim;
 pub mod store;
