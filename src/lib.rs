@@ -22,6 +22,7 @@
 //! - [`cli`]: the command line: arguments, what each subcommand prints.
 //! - [`config`]: where the database, socket, lock and log live.
 //! - [`project`]: which project a session works on (env, MCP roots, git).
+//! - [`provenance`]: who makes a change: session, client, project, cwd.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
@@ -41,6 +42,7 @@ pub mod limits;
 pub mod model;
 pub mod project;
 pub mod protocol;
+pub mod provenance;
 pub mod shim;
 pub mod store;
 pub mod transfer;

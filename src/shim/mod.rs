@@ -5,6 +5,7 @@
 //! - [`args`]: JSON arguments to typed operations, with field-path errors.
 //! - [`render`]: outcomes to the exact text and structured JSON of the contract.
 //! - [`backend`]: where operations run: the daemon, through a client.
+//! - [`session`]: the session's id, client, roots, project and provenance.
 //! - `stdio`: stdin and stdout driven by the event loop when they are pipes.
 //!
 //! # Invariant
@@ -15,6 +16,7 @@ pub mod args;
 pub mod backend;
 pub mod render;
 pub mod server;
+pub mod session;
 mod stdio;
 pub mod transport;
 

@@ -17,13 +17,14 @@ use rmcp::model::{
     ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ResourceContents,
     ServerCapabilities, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{RoleServer, ServerHandler};
 use serde_json::json;
 
 use super::args;
 use super::backend::{Backend, CallError};
 use super::render;
+use super::session::{self, Session};
 use crate::model::{GraphOp, OpError, Outcome};
 
 /// The one resource: the whole graph.
@@ -60,6 +61,7 @@ pub struct MemoryServer {
     backend: Arc<Backend>,
     subscribed: Arc<AtomicBool>,
     tools: Arc<Vec<Tool>>,
+    session: Arc<Session>,
 }
 
 impl MemoryServer {
@@ -68,7 +70,13 @@ impl MemoryServer {
             backend,
             subscribed: Arc::new(AtomicBool::new(false)),
             tools: Arc::new(definitions()?),
+            session: Arc::new(Session::from_env()),
         })
+    }
+
+    /// Who this session is and where it works.
+    pub fn session(&self) -> &Session {
+        &self.session
     }
 
     /// Whether the client asked for `notifications/resources/updated`.
@@ -92,6 +100,11 @@ impl MemoryServer {
             }
         };
         let is_write = op.is_write();
+        if is_write {
+            // The hook point for provenance: this is what each write will
+            // carry once the protocol does.
+            tracing::debug!(provenance = ?self.session.provenance(), "{name}");
+        }
         match self.backend.call(op).await {
             Ok(outcome) => {
                 if is_write && self.is_subscribed() {
@@ -172,7 +185,10 @@ impl ServerHandler for MemoryServer {
         InitializeResult::new(capabilities)
             .with_protocol_version(ProtocolVersion::V_2025_11_25)
             .with_server_info(Implementation::new("memgraphd", env!("CARGO_PKG_VERSION")))
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(session::instructions(
+                INSTRUCTIONS,
+                self.session.project().as_ref(),
+            ))
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
@@ -269,6 +285,14 @@ impl ServerHandler for MemoryServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
         Err(method_not_found())
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.session.on_initialized(&context.peer).await;
+    }
+
+    async fn on_roots_list_changed(&self, context: NotificationContext<RoleServer>) {
+        self.session.refresh_roots(&context.peer).await;
     }
 
     async fn on_custom_request(

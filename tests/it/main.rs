@@ -8,4 +8,5 @@ mod daemon;
 mod faults;
 #[cfg(unix)]
 mod hostile;
+mod project;
 mod support;
