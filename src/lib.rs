@@ -23,6 +23,7 @@
 //! - [`config`]: where the database, socket, lock and log live.
 //! - [`project`]: which project a session works on (env, MCP roots, git).
 //! - [`provenance`]: who makes a change: session, client, project, cwd.
+//! - [`recall`]: what the Claude Code hooks show a session unasked.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
@@ -43,6 +44,7 @@ pub mod model;
 pub mod project;
 pub mod protocol;
 pub mod provenance;
+pub mod recall;
 pub mod shim;
 pub mod store;
 pub mod transfer;
