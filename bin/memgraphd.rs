@@ -8,8 +8,22 @@ use clap::Parser;
 use memgraphd::cli::{self, Cli};
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        // Claude Code blocks the user's prompt when a hook exits with 2,
+        // clap's code for bad arguments: a hook never does.
+        Err(_) if std::env::args().skip(1).any(|a| a == "hook") => {
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => e.exit(),
+    };
+    let hook = args.command.is_hook();
+    match run(args) {
+        Ok(_) if hook => ExitCode::SUCCESS,
         Ok(code) => code,
+        // A hook logs its own failures; what fails before it runs (no
+        // home directory, no runtime) it swallows, for the same reason.
+        Err(_) if hook => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("memgraphd: {e:#}");
             ExitCode::FAILURE

@@ -14,6 +14,8 @@
 //! # Code map
 //! [`cli`] → [`shim`] and [`admin`] → [`client`] → [`protocol`] → [`daemon`]
 //! → [`store`] → [`model`], each knowing only the layers after it; [`limits`],
+//! [`project`] (which project a session works on), [`provenance`] (who
+//! makes a change), [`recall`] (what the Claude Code hooks show a session),
 //! [`measure`] (how many characters an answer renders to), [`config`],
 //! [`instance`] (one daemon per database: lock, socket, spawning; shared by
 //! the daemon and its clients) and [`transfer`] serve them.
@@ -35,7 +37,10 @@ pub mod instance;
 pub mod limits;
 pub mod measure;
 pub mod model;
+pub mod project;
 pub mod protocol;
+pub mod provenance;
+pub mod recall;
 pub mod shim;
 pub mod store;
 pub mod transfer;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{CliError, Command, Exit, ToolsArg};
+use super::{hook, hooks_install, CliError, Command, Exit, HooksCommand, ToolsArg};
 use crate::admin::{self, doctor, transfer};
 use crate::client::{ClientConfig, ClientError};
 use crate::config::Paths;
@@ -105,13 +105,73 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
                 return Ok(Exit::Failure);
             }
         }
+        Command::Hook { event } => hook::run(event, paths).await,
+        Command::Hooks(HooksCommand::Install { dry_run, settings }) => {
+            install_hooks(&paths, settings, dry_run).map_err(CliError::HooksInstall)?;
+        }
     }
     Ok(Exit::Success)
 }
 
+/// `hooks install`: the hook commands run this binary, with `--db` when
+/// the database is not the default one, so they read what the shims write.
+fn install_hooks(
+    paths: &Paths,
+    settings: Option<std::path::PathBuf>,
+    dry_run: bool,
+) -> Result<(), hooks_install::InstallError> {
+    let path = match settings {
+        Some(path) => path,
+        None => hooks_install::default_settings_path()?,
+    };
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|exe| std::fs::canonicalize(exe).ok())
+        .map_or_else(|| "memgraphd".to_owned(), |exe| exe.display().to_string());
+    let default_db = Paths::resolve(None, None, None).ok().map(|p| p.db);
+    let global_args = if default_db.as_ref() == Some(&paths.db) {
+        Vec::new()
+    } else {
+        vec!["--db".to_owned(), paths.db.display().to_string()]
+    };
+    let commands: Vec<_> = [hook::HookEvent::SessionStart, hook::HookEvent::Prompt]
+        .into_iter()
+        .map(|event| {
+            (
+                event,
+                hooks_install::hook_command(&program, &global_args, event),
+            )
+        })
+        .collect();
+    let plan = hooks_install::plan(&path, &commands)?;
+    if plan.changes.is_empty() {
+        println!(
+            "the memgraphd hooks are already in {}; nothing to change",
+            path.display()
+        );
+        return Ok(());
+    }
+    for change in &plan.changes {
+        println!("{}{change}", if dry_run { "would " } else { "" });
+    }
+    if dry_run {
+        println!("--- {} would become:", path.display());
+        print!("{}", plan.after);
+        return Ok(());
+    }
+    if let Some(backup) = hooks_install::apply(&plan)? {
+        println!("backed up the old settings to {}", backup.display());
+    }
+    println!(
+        "wrote {}; new Claude Code sessions will recall memory",
+        path.display()
+    );
+    Ok(())
+}
+
 /// Writes to stdout; a closed pipe (`memgraphd export | head`) is not an
 /// error, as for any Unix filter.
-fn write_stdout(text: &str) -> Result<(), CliError> {
+pub(super) fn write_stdout(text: &str) -> Result<(), CliError> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

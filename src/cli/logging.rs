@@ -21,6 +21,9 @@ pub fn init(command: &Command, paths: &Paths) {
         // A spawned daemon's stderr goes nowhere: the log is where its user
         // will look.
         Command::Serve { .. } => init_with(Some(&paths.log), LevelFilter::INFO),
+        // A hook's stdout is the model's context and its stderr nobody's:
+        // the log is the one place its problems can be read.
+        Command::Hook { .. } => init_with(Some(&paths.log), LevelFilter::WARN),
         _ => init_with(None, LevelFilter::WARN),
     }
 }

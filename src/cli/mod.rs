@@ -5,6 +5,8 @@
 //! subcommand does can be read, and tested, here.
 
 mod commands;
+pub mod hook;
+pub mod hooks_install;
 pub mod logging;
 #[cfg(test)]
 mod tests;
@@ -20,6 +22,8 @@ use crate::config::{ConfigError, Paths};
 use crate::daemon::DaemonError;
 use crate::shim::ShimError;
 use crate::store::Durability;
+use hook::HookEvent;
+use hooks_install::InstallError;
 
 pub use commands::run;
 
@@ -141,6 +145,47 @@ pub enum Command {
     ///   memgraphd doctor
     #[command(verbatim_doc_comment)]
     Doctor,
+    /// Print memory context for Claude Code, from its hook input on stdin.
+    ///
+    /// Claude Code runs these on SessionStart and UserPromptSubmit (see
+    /// `memgraphd hooks install`). They always exit 0 and print nothing
+    /// when anything fails, so a session or a prompt is never held up:
+    ///   echo '{"cwd": "'$PWD'"}' | memgraphd hook session-start
+    #[command(verbatim_doc_comment)]
+    Hook {
+        #[command(subcommand)]
+        event: HookEvent,
+    },
+    /// Set up the Claude Code hooks that bring memory into each session.
+    #[command(subcommand)]
+    Hooks(HooksCommand),
+}
+
+/// `memgraphd hooks …`.
+#[derive(Subcommand)]
+pub enum HooksCommand {
+    /// Add the recall hooks to Claude Code's settings.json.
+    ///
+    /// Keeps every other setting and hook, backs the file up before
+    /// changing it, and changes nothing when the hooks are there already:
+    ///   memgraphd hooks install --dry-run
+    ///   memgraphd hooks install
+    #[command(verbatim_doc_comment)]
+    Install {
+        /// Show what would change, write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// The settings file [default: ~/.claude/settings.json, or $CLAUDE_CONFIG_DIR/settings.json]
+        #[arg(long, value_name = "PATH")]
+        settings: Option<PathBuf>,
+    },
+}
+
+impl Command {
+    /// Whether this is a hook, which must exit 0 whatever happens.
+    pub fn is_hook(&self) -> bool {
+        matches!(self, Command::Hook { .. })
+    }
 }
 
 /// How a daemon runs (used by `serve`, and passed on by `mcp` when it
@@ -236,6 +281,8 @@ pub enum CliError {
     },
     #[error("writing to stdout")]
     Stdout(#[source] std::io::Error),
+    #[error("installing the Claude Code hooks")]
+    HooksInstall(#[source] InstallError),
     #[error("backing up to {}", file.display())]
     Backup {
         file: PathBuf,

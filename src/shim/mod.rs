@@ -7,6 +7,7 @@
 //! - [`cursor`]: the opaque cursors of paged answers.
 //! - [`render`]: outcomes to the exact text and structured JSON of the contract.
 //! - [`backend`]: where operations run: the daemon, through a client.
+//! - [`session`]: the session's id, client, roots, project and provenance.
 //! - `stdio`: stdin and stdout driven by the event loop when they are pipes.
 //!
 //! # Invariant
@@ -19,6 +20,7 @@ pub mod call;
 pub mod cursor;
 pub mod render;
 pub mod server;
+pub mod session;
 mod stdio;
 pub mod transport;
 

@@ -17,13 +17,14 @@ use rmcp::model::{
     ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
     ResourceContents, ServerCapabilities, SubscribeRequestParams, Tool, UnsubscribeRequestParams,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{RoleServer, ServerHandler};
 use serde_json::json;
 
 use super::backend::{Backend, CallError};
 use super::call::{self, Call, Settings, ToolSet};
 use super::render;
+use super::session::{self, Session};
 use crate::model::{GraphOp, OpError, Outcome};
 
 /// The one resource: the whole graph.
@@ -85,6 +86,7 @@ pub struct MemoryServer {
     /// `initialize` gets too: the session's protocol is settled once.
     initialized: Arc<OnceLock<InitializeResult>>,
     settings: Settings,
+    session: Arc<Session>,
 }
 
 impl MemoryServer {
@@ -98,7 +100,13 @@ impl MemoryServer {
             tools: Arc::new(listed(settings.tools)?),
             initialized: Arc::new(OnceLock::new()),
             settings,
+            session: Arc::new(Session::from_env()),
         })
+    }
+
+    /// Who this session is and where it works.
+    pub fn session(&self) -> &Session {
+        &self.session
     }
 
     /// Whether the client asked for `notifications/resources/updated`.
@@ -122,6 +130,11 @@ impl MemoryServer {
             }
         };
         let is_write = call.op().is_write();
+        if is_write {
+            // The hook point for provenance: this is what each write will
+            // carry once the protocol does.
+            tracing::debug!(provenance = ?self.session.provenance(), "{name}");
+        }
         let shape = Shape::of(&call);
         match self.backend.call(call.into_op()).await {
             Ok(outcome) => {
@@ -275,10 +288,13 @@ impl ServerHandler for MemoryServer {
         InitializeResult::new(capabilities)
             .with_protocol_version(ProtocolVersion::V_2025_11_25)
             .with_server_info(Implementation::new("memgraphd", env!("CARGO_PKG_VERSION")))
-            .with_instructions(match self.settings.tools {
-                ToolSet::All => INSTRUCTIONS,
-                ToolSet::Official => OFFICIAL_INSTRUCTIONS,
-            })
+            .with_instructions(session::instructions(
+                match self.settings.tools {
+                    ToolSet::All => INSTRUCTIONS,
+                    ToolSet::Official => OFFICIAL_INSTRUCTIONS,
+                },
+                self.session.project().as_ref(),
+            ))
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
@@ -400,6 +416,14 @@ impl ServerHandler for MemoryServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
         Err(method_not_found())
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.session.on_initialized(&context.peer).await;
+    }
+
+    async fn on_roots_list_changed(&self, context: NotificationContext<RoleServer>) {
+        self.session.refresh_roots(&context.peer).await;
     }
 
     async fn on_custom_request(

@@ -6,7 +6,9 @@ mod conformance;
 mod daemon;
 #[cfg(unix)]
 mod faults;
+mod hooks;
 #[cfg(unix)]
 mod hostile;
+mod project;
 mod retrieval;
 mod support;

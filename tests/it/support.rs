@@ -27,6 +27,11 @@ impl TestEnv {
         TestEnv { home }
     }
 
+    /// This test's private directory, for its own files.
+    pub fn home(&self) -> &std::path::Path {
+        self.home.path()
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.home.path().join("memory.db")
     }
@@ -42,7 +47,12 @@ impl TestEnv {
             .env("MEMGRAPHD_DB", self.db_path())
             .env("MEMGRAPHD_SOCKET", self.socket_path())
             .env_remove("MEMGRAPHD_LOG")
-            .env_remove("RUST_LOG");
+            .env_remove("RUST_LOG")
+            // A session's identity and project come from these; a test sets
+            // them itself, never inherits them from whoever runs it.
+            .env_remove("MEMGRAPHD_PROJECT")
+            .env_remove("CLAUDE_PROJECT_DIR")
+            .env_remove("CLAUDE_CODE_SESSION_ID");
         cmd
     }
 
@@ -454,4 +464,35 @@ fn strict(schema: &mut Value) {
     } else if let Some(items) = schema.as_array_mut() {
         items.iter_mut().for_each(strict);
     }
+}
+
+/// Runs `git` in `dir` with no user or system config; fails the test if git
+/// fails or is missing.
+pub fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("running git (the tests need it installed)");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A new repository `dir/name` with one commit and, if given, an `origin`.
+pub fn git_repo(dir: &std::path::Path, name: &str, origin: Option<&str>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(&path).expect("creating the repository dir");
+    git(&path, &["init", "-q"]);
+    git(&path, &["commit", "-q", "--allow-empty", "-m", "first"]);
+    if let Some(url) = origin {
+        git(&path, &["remote", "add", "origin", url]);
+    }
+    path
 }
