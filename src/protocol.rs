@@ -41,11 +41,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::model::{GraphOp, OpError, Outcome};
+use crate::model::{Author, GraphOp, OpError, Outcome};
 
 /// The version of everything after the handshake. Bump it on any change to
 /// these types or their order; the handshake itself never changes.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
@@ -144,6 +144,13 @@ pub enum Op {
     },
     /// Run SQLite's `integrity_check` on the live database.
     Check,
+    /// Like [`Op::Graph`], with who asks: a write's change records the
+    /// author's session, client, project and cwd (the daemon adds the actor).
+    Authored {
+        op: GraphOp,
+        request_id: Option<u128>,
+        author: Box<Author>,
+    },
 }
 
 /// The answer to the [`Request`] with the same `id`.
@@ -189,6 +196,8 @@ pub struct DaemonStatus {
     pub sessions: u64,
     /// Operations waiting for the writer thread.
     pub queue_depth: u64,
+    /// The projects changes came from, with how many changes each.
+    pub projects: Vec<(String, u64)>,
 }
 
 /// A change notice, sent to connections that subscribed.

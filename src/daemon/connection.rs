@@ -209,6 +209,16 @@ async fn answer(connection: u64, op: Op, shared: &Shared) -> Result<Reply, OpErr
             .await
             .map(Reply::Graph)
             .map_err(db_error),
+        Op::Authored {
+            op,
+            request_id,
+            author,
+        } => shared
+            .db
+            .run_by(op, request_id, connection, author)
+            .await
+            .map(Reply::Graph)
+            .map_err(db_error),
         Op::Status => status(shared).await.map(Reply::Status),
         Op::Shutdown => {
             tracing::info!(connection, "shutdown requested");
@@ -250,6 +260,7 @@ fn db_error(e: DbError) -> OpError {
 
 async fn status(shared: &Shared) -> Result<DaemonStatus, OpError> {
     let counts = shared.db.counts().await.map_err(db_error)?;
+    let projects = shared.db.projects().await.map_err(db_error)?;
     let size = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let mut wal = shared.paths.db.clone().into_os_string();
     wal.push("-wal");
@@ -267,6 +278,7 @@ async fn status(shared: &Shared) -> Result<DaemonStatus, OpError> {
         relations: counts.relations,
         sessions: shared.sessions.load(Ordering::Relaxed),
         queue_depth: shared.db.queue_depth() as u64,
+        projects,
     })
 }
 

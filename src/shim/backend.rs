@@ -52,12 +52,30 @@ impl Backend {
 
     /// Runs one operation on the daemon.
     pub async fn call(&self, op: GraphOp) -> Result<Outcome, CallError> {
+        self.call_as(op, None).await
+    }
+
+    /// Runs one operation on the daemon; a write's change is credited to
+    /// `author` when given.
+    pub async fn call_as(
+        &self,
+        op: GraphOp,
+        author: Option<crate::model::Author>,
+    ) -> Result<Outcome, CallError> {
         let is_write = op.is_write();
         let request_id = is_write.then(|| {
             let seq = self.next_request.fetch_add(1, Ordering::Relaxed);
             (u128::from(self.session) << 64) | u128::from(seq)
         });
-        match self.client.request(Op::Graph { op, request_id }).await {
+        let request = match author {
+            Some(author) => Op::Authored {
+                op,
+                request_id,
+                author: Box::new(author),
+            },
+            None => Op::Graph { op, request_id },
+        };
+        match self.client.request(request).await {
             Ok(Reply::Graph(outcome)) => Ok(outcome),
             Ok(_) => Err(CallError::Unavailable {
                 reason: "the daemon answered with the wrong kind of reply".into(),

@@ -5,6 +5,7 @@
 //! - [`args`]: JSON arguments to typed operations, with field-path errors.
 //! - [`call`]: memgraphd's own arguments and tools, and the size guard's settings.
 //! - [`cursor`]: the opaque cursors of paged answers.
+//! - [`history`]: `memory_history`, `undo`, `supersede_observation`.
 //! - [`render`]: outcomes to the exact text and structured JSON of the contract.
 //! - [`backend`]: where operations run: the daemon, through a client.
 //! - [`session`]: the session's id, client, roots, project and provenance.
@@ -18,6 +19,7 @@ pub mod args;
 pub mod backend;
 pub mod call;
 pub mod cursor;
+pub mod history;
 pub mod render;
 pub mod server;
 pub mod session;
