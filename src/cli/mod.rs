@@ -159,6 +159,52 @@ pub enum Command {
     /// Set up the Claude Code hooks that bring memory into each session.
     #[command(subcommand)]
     Hooks(HooksCommand),
+    /// Show the recorded changes, newest first.
+    ///
+    ///   memgraphd history --entity Alice
+    ///   memgraphd history --since 2026-12-01T00:00:00Z --project github.com/acme/tools --json
+    #[command(verbatim_doc_comment)]
+    History {
+        /// Only changes that touched this entity, its observations or relations
+        #[arg(long, value_name = "NAME")]
+        entity: Option<String>,
+        /// Only changes at or after this time: RFC 3339, or an age such as 2h or 7d
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// Only changes made in this project (its key, as `status` lists it)
+        #[arg(long, value_name = "KEY")]
+        project: Option<String>,
+        /// At most this many changes
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// One JSON array instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revert one change by writing a new one.
+    ///
+    ///   memgraphd undo 42
+    #[command(verbatim_doc_comment)]
+    Undo {
+        /// The change's id, as `history` shows it
+        change: i64,
+        /// Undo what can be even when later changes touched the same rows
+        #[arg(long)]
+        force: bool,
+    },
+    /// Really delete what deletes ended, and old changes nothing needs.
+    ///
+    /// The live graph is never touched:
+    ///   memgraphd purge --older-than 90d --dry-run
+    #[command(verbatim_doc_comment)]
+    Purge {
+        /// Forget what ended longer ago than this, e.g. 90d, 12h
+        #[arg(long, value_name = "AGE", value_parser = parse_duration)]
+        older_than: Duration,
+        /// Count, remove nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `memgraphd hooks …`.
@@ -248,7 +294,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "" | "s" => n,
         "m" => n * 60,
         "h" => n * 3600,
-        _ => return Err(format!("unknown unit {unit:?}: use s, m or h")),
+        "d" => n * 86_400,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
     };
     Ok(Duration::from_secs(seconds))
 }
@@ -281,6 +328,14 @@ pub enum CliError {
     },
     #[error("writing to stdout")]
     Stdout(#[source] std::io::Error),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{what}")]
+    History {
+        what: &'static str,
+        #[source]
+        source: AdminError,
+    },
     #[error("installing the Claude Code hooks")]
     HooksInstall(#[source] InstallError),
     #[error("backing up to {}", file.display())]

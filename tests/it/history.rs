@@ -116,3 +116,53 @@ fn supersede_observation_keeps_the_place_and_says_what_is_missing() {
     let text = missing["content"][0]["text"].as_str().expect("text");
     assert!(text.starts_with("Observation not found: "), "{text}");
 }
+
+fn run(env: &TestEnv, args: &[&str]) -> String {
+    let out = env.memgraphd(args).output().expect("runs memgraphd");
+    assert!(
+        out.status.success(),
+        "memgraphd {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn the_admin_commands_show_undo_and_purge_history_and_status_lists_projects() {
+    let env = TestEnv::new();
+    let mut shim = env.shim_with(&[], &[("MEMGRAPHD_PROJECT", "/srv/notes")]);
+    shim.call_ok(
+        "create_entities",
+        json!({"entities": [{"name": "Alice", "entityType": "person", "observations": ["one"]}]}),
+    );
+    shim.call_ok("delete_entities", json!({"entityNames": ["Alice"]}));
+
+    let table = run(&env, &["history", "--entity", "Alice"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].starts_with("CHANGE"), "{table}");
+    assert!(
+        lines[1].contains("delete_entities") && lines[1].contains("/srv/notes"),
+        "{table}"
+    );
+    assert!(lines[2].ends_with("created 1 entity (Alice)"), "{table}");
+
+    let json: Value = serde_json::from_str(&run(&env, &["history", "--json", "--since", "1h"]))
+        .expect("history --json is JSON");
+    let deleted = json[0]["changeId"].as_i64().expect("changeId");
+    let undone = run(&env, &["undo", &deleted.to_string()]);
+    assert!(
+        undone.contains(&format!("undid change {deleted}")),
+        "{undone}"
+    );
+    let graph = shim.call_ok("open_nodes", json!({"names": ["Alice"]}));
+    assert_eq!(graph["entities"][0]["observations"], json!(["one"]));
+
+    let dry = run(&env, &["purge", "--older-than", "0s", "--dry-run"]);
+    assert!(dry.starts_with("would remove "), "{dry}");
+    let status = run(&env, &["status"]);
+    assert!(
+        status.contains("projects:\n  /srv/notes (2 changes)"),
+        "{status}"
+    );
+}
