@@ -166,3 +166,128 @@ fn the_admin_commands_show_undo_and_purge_history_and_status_lists_projects() {
         "{status}"
     );
 }
+
+/// Where one storm writer left its entity, as far as it knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Present,
+    Absent,
+    /// The last write was not acknowledged: either may be true.
+    Unsure,
+}
+
+/// Deletes its own entity and undoes the delete, again and again, until
+/// `run_for` passes; returns its entity's name and what it last knew.
+fn undo_storm(env: &TestEnv, name: &str, run_for: std::time::Duration) -> (String, Known) {
+    let mut shim = env.shim();
+    let started = std::time::Instant::now();
+    let mut known = Known::Unsure;
+    while started.elapsed() < run_for {
+        let open = shim.call("open_nodes", json!({"names": [name]}));
+        if open["isError"] == json!(true) {
+            continue;
+        }
+        let present = !names(&open["structuredContent"]).is_empty();
+        if known != Known::Unsure {
+            let seen = if present {
+                Known::Present
+            } else {
+                Known::Absent
+            };
+            assert_eq!(
+                seen, known,
+                "{name}: an acknowledged write was lost or doubled"
+            );
+        }
+        if !present {
+            let created = shim.call(
+                "create_entities",
+                json!({"entities": [{"name": name, "entityType": "t", "observations": ["fact"]}]}),
+            );
+            known = if created["isError"] == json!(true) {
+                Known::Unsure
+            } else {
+                Known::Present
+            };
+            continue;
+        }
+        let deleted = shim.call("delete_entities", json!({"entityNames": [name]}));
+        if deleted["isError"] == json!(true) {
+            known = Known::Unsure;
+            continue;
+        }
+        known = Known::Absent;
+        let history = shim.call("memory_history", json!({"name": name, "limit": 1}));
+        if history["isError"] == json!(true) {
+            continue;
+        }
+        let change = history["structuredContent"]["changes"][0]["changeId"].clone();
+        let undone = shim.call("undo", json!({"changeId": change}));
+        known = if undone["isError"] == json!(true) {
+            Known::Unsure
+        } else {
+            Known::Present
+        };
+    }
+    (name.to_owned(), known)
+}
+
+/// `kill -9` of the daemon in the middle of deletes and their undos: every
+/// acknowledged undo stays applied exactly once, nothing is doubled.
+#[cfg(unix)]
+#[test]
+fn kill_9_during_an_undo_storm_loses_and_doubles_nothing() {
+    use std::time::Duration;
+    let env = TestEnv::new();
+    let mut probe = env.shim();
+    let mut last: Vec<(String, Known)> = Vec::new();
+    for cycle in 0..3u64 {
+        probe.call_ok("read_graph", json!({}));
+        let daemon = env.daemon_pid().expect("a daemon runs");
+        let kill_after = Duration::from_millis(80 + 70 * cycle);
+        let run_for = kill_after + Duration::from_millis(400);
+        last = std::thread::scope(|s| {
+            let storms: Vec<_> = (0..3)
+                .map(|w| {
+                    let env = &env;
+                    s.spawn(move || undo_storm(env, &format!("storm-{w}"), run_for))
+                })
+                .collect();
+            std::thread::sleep(kill_after);
+            // SAFETY: kill has no memory preconditions.
+            unsafe { libc::kill(daemon as i32, libc::SIGKILL) };
+            storms
+                .into_iter()
+                .map(|h| h.join().expect("storm"))
+                .collect()
+        });
+    }
+    let graph = probe.call_ok("read_graph", json!({}));
+    let stored = names(&graph);
+    for (name, known) in &last {
+        let count = stored.iter().filter(|n| *n == name).count();
+        assert!(count <= 1, "{name} is stored {count} times");
+        match known {
+            Known::Present => assert_eq!(count, 1, "{name} should be there"),
+            Known::Absent => assert_eq!(count, 0, "{name} should be gone"),
+            Known::Unsure => {}
+        }
+    }
+    for entity in graph["entities"].as_array().expect("entities") {
+        assert_eq!(entity["observations"], json!(["fact"]), "{entity}");
+    }
+    let integrity: String = env
+        .open_db()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(integrity, "ok");
+    let undos: i64 = env
+        .open_db()
+        .query_row(
+            "SELECT count(*) FROM changes WHERE tool = 'undo'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("counts undos");
+    assert!(undos > 3, "too few undos ran to prove anything ({undos})");
+}
