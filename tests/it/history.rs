@@ -291,3 +291,91 @@ fn kill_9_during_an_undo_storm_loses_and_doubles_nothing() {
         .expect("counts undos");
     assert!(undos > 3, "too few undos ran to prove anything ({undos})");
 }
+
+/// Upgrade in place from the release before history: its database (the
+/// fixture) and a daemon of the previous protocol (a stand-in that refuses
+/// protocol 3 as that daemon does, naming a process that waits for its
+/// signal). The new shim replaces the daemon, the database migrates, the old
+/// rows keep their synthetic change, and the new write carries provenance.
+#[test]
+#[cfg(unix)]
+fn a_previous_protocol_daemon_and_database_upgrade_in_place() {
+    use interprocess::local_socket::traits::tokio::Listener as _;
+    use memgraphd::instance::{lock::InstanceLock, socket};
+    use memgraphd::protocol::{self, ClientFrame, Refused, ServerFrame, PROTOCOL_VERSION};
+    use std::time::Duration;
+
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.db_path().parent().expect("home")).expect("home dir");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/before-history.db"
+    );
+    std::fs::copy(fixture, env.db_path()).expect("copies the fixture");
+    let mut old_process = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .expect("spawning the stand-in process");
+    let old_pid = old_process.id();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let lock_path = env.db_path().with_extension("db.lock");
+    let socket_path = env.socket_path();
+    let (gone_tx, gone_rx) = tokio::sync::oneshot::channel::<()>();
+    runtime.spawn(async move {
+        let lock = InstanceLock::acquire(&lock_path).expect("the old daemon's lock");
+        let listener = socket::bind(&socket_path).expect("the old daemon's socket");
+        let serve = async {
+            loop {
+                let Ok(stream) = listener.accept().await else {
+                    continue;
+                };
+                let (mut reader, mut writer) = tokio::io::split(stream);
+                if let Ok(Some(ClientFrame::Hello(_))) = protocol::read_msg(&mut reader).await {
+                    let previous = PROTOCOL_VERSION - 1;
+                    let refused = ServerFrame::Refused(Refused {
+                        protocol: previous,
+                        version: "0.1.0".into(),
+                        pid: old_pid,
+                        reason: format!("this daemon speaks protocol {previous}"),
+                    });
+                    let _ = protocol::write_msg(&mut writer, &refused).await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = serve => {}
+            _ = gone_rx => {}
+        }
+        drop(listener);
+        drop(lock);
+    });
+    crate::support::wait_until("the old daemon to listen", Duration::from_secs(10), || {
+        env.socket_path().exists()
+    });
+    let waiter = std::thread::spawn(move || {
+        let status = old_process.wait().expect("waiting for the stand-in");
+        let _ = gone_tx.send(());
+        status
+    });
+    let mut shim = env.shim_with(&[], &[("CLAUDE_CODE_SESSION_ID", "after-upgrade")]);
+    shim.call_ok(
+        "add_observations",
+        json!({"observations": [{"entityName": "Alice", "contents": ["upgraded"]}]}),
+    );
+    waiter.join().expect("waiter");
+    let history = shim.call_ok("memory_history", json!({"name": "Alice"}));
+    let seen = changes(&history);
+    assert_eq!(seen.len(), 2, "{history:#}");
+    assert_eq!(seen[0]["session"], "after-upgrade");
+    assert_eq!(seen[0]["summary"], "added 1 observation to Alice");
+    assert_eq!(seen[1]["tool"], "before history");
+    let alice = shim.call_ok("open_nodes", json!({"names": ["Alice"]}));
+    assert_eq!(
+        alice["entities"][0]["observations"],
+        json!(["likes tea", "works remotely", "speaks Danish", "upgraded"])
+    );
+}
