@@ -16,6 +16,8 @@ use memgraphd::model::{Entity, GraphOp, HistoryQuery, ObservationAdd, Outcome};
 use memgraphd::store::{Durability, Store};
 
 const ENTITIES: usize = 10_000;
+/// Changes recorded; `MEMGRAPHD_HISTORY_CHANGES` overrides it for a
+/// quicker run on a slow machine.
 const CHANGES: usize = 1_000_000;
 const PER_BATCH: usize = 1_000;
 const QUERIES: usize = 2_000;
@@ -82,10 +84,15 @@ fn main() -> Result<()> {
         growth / 10_000
     );
 
+    let total: usize = std::env::var("MEMGRAPHD_HISTORY_CHANGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CHANGES)
+        .max(10_000);
     let started = Instant::now();
-    changes(&mut store, 10_000, CHANGES - 10_000, &mut rng)?;
+    changes(&mut store, 10_000, total - 10_000, &mut rng)?;
     println!(
-        "recorded {CHANGES} changes in {:.1} s; database {:.0} MiB",
+        "recorded {total} changes in {:.1} s; database {:.0} MiB",
         started.elapsed().as_secs_f64(),
         file_bytes(&path) as f64 / (1024.0 * 1024.0)
     );
@@ -106,7 +113,7 @@ fn main() -> Result<()> {
             let Outcome::History(page) = outcome else {
                 anyhow::bail!("history answered {outcome:?}");
             };
-            ensure!(page.changes.len() == 20, "an entity has 20 changes or more");
+            ensure!(!page.changes.is_empty(), "every entity has changes");
         }
         times.sort();
         println!(

@@ -87,11 +87,17 @@ pub(super) struct Pending {
 
 /// Reserves the next change id and a time no earlier than the last change's.
 pub(super) fn begin(conn: &Connection, now: i64) -> Result<Pending, StoreError> {
-    let (id, at): (i64, i64) = conn
-        .prepare_cached(
-            "SELECT coalesce(max(id), 0) + 1, max(coalesce(max(at), 0), ?1) FROM changes",
-        )?
-        .query_row([now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // The newest change by id is also the latest in time (`at` never goes
+    // back), and one row read by rowid keeps this O(log n): two aggregates
+    // in one SELECT would scan the whole table.
+    let last: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT id, at FROM changes ORDER BY id DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (id, at) = match last {
+        Some((id, at)) => (id + 1, at.max(now)),
+        None => (1, now),
+    };
     Ok(Pending { id, at })
 }
 
@@ -236,10 +242,10 @@ pub(super) fn history(conn: &Connection, q: &HistoryQuery) -> Result<HistoryPage
     // the scans below stop there instead of filtering to the end.
     let floor: i64 = match q.since {
         Some(since) => conn
-            .prepare_cached(
-                "SELECT coalesce(min(id), 9223372036854775807) FROM changes WHERE at >= ?1",
-            )?
-            .query_row([since], |r| r.get(0))?,
+            .prepare_cached("SELECT id FROM changes WHERE at >= ?1 ORDER BY at, id LIMIT 1")?
+            .query_row([since], |r| r.get(0))
+            .optional()?
+            .unwrap_or(i64::MAX),
         None => 0,
     };
     let before = q.before.unwrap_or(i64::MAX);
