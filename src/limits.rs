@@ -33,6 +33,8 @@ pub const DEFAULT_SEARCH_RESULTS: u32 = 10;
 /// Relations in one page of `get_neighbors`, and its default.
 pub const MAX_NEIGHBOR_RELATIONS: u32 = 200;
 pub const DEFAULT_NEIGHBOR_RELATIONS: u32 = 50;
+/// Most changes one `memory_history` page holds.
+pub const MAX_HISTORY: u32 = 100;
 /// Hops `get_neighbors` may walk.
 pub const MAX_DEPTH: u8 = 3;
 
@@ -148,6 +150,22 @@ pub fn check(op: &GraphOp) -> Result<(), LimitError> {
             )?;
             check_types("relationTypes", &q.relation_types)?;
         }
+        GraphOp::History(q) => {
+            if let Some(n) = &q.name {
+                name(|| "name".into(), n)?;
+            }
+            range("limit", u64::from(q.limit), 1, u64::from(MAX_HISTORY))?;
+        }
+        GraphOp::SupersedeObservation {
+            entity_name,
+            old,
+            new,
+        } => {
+            name(|| "entityName".into(), entity_name)?;
+            observation(|| "old".into(), old)?;
+            observation(|| "new".into(), new)?;
+        }
+        GraphOp::Undo { .. } | GraphOp::Purge { .. } => {}
     }
     Ok(())
 }

@@ -102,6 +102,93 @@ pub enum GraphOp {
     SearchMemory(MemorySearch),
     /// `get_neighbors`: the relations around one entity.
     Neighbors(NeighborQuery),
+    /// `memory_history`: the recorded changes, newest first.
+    History(HistoryQuery),
+    /// `undo`: revert one change by writing a new one.
+    Undo {
+        change_id: i64,
+        force: bool,
+    },
+    /// `supersede_observation`: replace one observation in its place.
+    SupersedeObservation {
+        entity_name: String,
+        old: String,
+        new: String,
+    },
+    /// `memgraphd purge`: really delete ended rows and the changes older
+    /// than `before` (ms since the epoch) that nothing live depends on.
+    Purge {
+        before: i64,
+        dry_run: bool,
+    },
+}
+
+/// Who asked for a write, as the shim reports it; the daemon adds the
+/// actor. Every field may be unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub session: Option<String>,
+    /// `clientInfo` of `initialize`, as `name version`.
+    pub client: Option<String>,
+    /// The project's key (a normalized origin URL or a canonical path).
+    pub project: Option<String>,
+    pub cwd: Option<String>,
+    /// The token's owner, or the local user; set by the daemon.
+    pub actor: Option<String>,
+}
+
+/// A `memory_history` call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryQuery {
+    /// Only changes that touched this entity, its observations or relations.
+    pub name: Option<String>,
+    /// Only changes made at or after this time (ms since the epoch).
+    pub since: Option<i64>,
+    /// Only changes of this project.
+    pub project: Option<String>,
+    pub limit: u32,
+    /// Only changes older than this one (a cursor's position).
+    pub before: Option<i64>,
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeInfo {
+    pub id: i64,
+    /// Milliseconds since the epoch; never less than an earlier change's.
+    pub at: i64,
+    pub tool: String,
+    pub session: Option<String>,
+    pub client: Option<String>,
+    pub project: Option<String>,
+    pub actor: Option<String>,
+    pub summary: String,
+}
+
+/// One page of history, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub changes: Vec<ChangeInfo>,
+    /// Continue with the changes older than this one, while more remain.
+    pub next_before: Option<i64>,
+}
+
+/// What an undo did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Undone {
+    /// The new change that reverted `undid`.
+    pub change_id: i64,
+    pub undid: i64,
+    pub summary: String,
+}
+
+/// What a purge removed (or, dry, would remove).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purged {
+    pub changes: u64,
+    pub entities: u64,
+    pub observations: u64,
+    pub relations: u64,
 }
 
 /// Which official read a page belongs to.
@@ -268,6 +355,8 @@ impl GraphOp {
                 | GraphOp::ReadPage(_)
                 | GraphOp::SearchMemory(_)
                 | GraphOp::Neighbors(_)
+                | GraphOp::History(_)
+                | GraphOp::Purge { dry_run: true, .. }
         )
     }
 
@@ -291,6 +380,10 @@ impl GraphOp {
             },
             GraphOp::SearchMemory(_) => "search_memory",
             GraphOp::Neighbors(_) => "get_neighbors",
+            GraphOp::History(_) => "memory_history",
+            GraphOp::Undo { .. } => "undo",
+            GraphOp::SupersedeObservation { .. } => "supersede_observation",
+            GraphOp::Purge { .. } => "purge",
         }
     }
 }
@@ -392,6 +485,16 @@ pub enum Outcome {
     Page(GraphPage),
     Ranked(RankedPage),
     Neighborhood(Neighborhood),
+    History(HistoryPage),
+    Undone(Undone),
+    /// `supersede_observation` replaced `old` by `new`, in this change.
+    Superseded {
+        entity_name: String,
+        old: String,
+        new: String,
+        change_id: i64,
+    },
+    Purged(Purged),
 }
 
 /// Why an operation failed, in a form that crosses the socket. Every variant
@@ -411,4 +514,8 @@ pub enum OpError {
     /// limit of one reply); the message names the limit.
     #[error("{0}")]
     Unanswerable(String),
+    /// The call cannot be done as asked (an undo that conflicts, a change
+    /// or observation that does not exist); the message says why.
+    #[error("{0}")]
+    Refused(String),
 }

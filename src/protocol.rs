@@ -48,7 +48,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::model::{ExportCursor, ExportPage, GraphOp, OpError, Outcome};
+use crate::model::{Author, ExportCursor, ExportPage, GraphOp, OpError, Outcome};
 
 mod parts;
 mod tokens;
@@ -63,7 +63,9 @@ pub use tokens::{TokenInfo, TokenOp, TokenReply};
 /// 3: paged and budgeted reads, ranked search and neighbourhoods
 /// (`GraphOp::ReadPage`, `SearchMemory`, `Neighbors` and their outcomes).
 /// 4: token admin ([`Op::Token`]); the HTTP face in [`DaemonStatus::http`].
-pub const PROTOCOL_VERSION: u32 = 4;
+/// 5: provenance on every request ([`Op::Authored`]), history, undo,
+/// supersede and purge, and the projects in [`DaemonStatus`].
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
@@ -173,6 +175,13 @@ pub enum Op {
     },
     /// Add, list or revoke a bearer token of the HTTP face.
     Token(TokenOp),
+    /// Like [`Op::Graph`], with who asks: a write's change records the
+    /// author's session, client, project and cwd (the daemon adds the actor).
+    Authored {
+        op: GraphOp,
+        request_id: Option<u128>,
+        author: Box<Author>,
+    },
 }
 
 /// The answer to the [`Request`] with the same `id`.
@@ -222,6 +231,8 @@ pub struct DaemonStatus {
     pub queue_depth: u64,
     /// The HTTP face, when `serve --http` runs it.
     pub http: Option<HttpStatus>,
+    /// The projects changes came from, with how many changes each.
+    pub projects: Vec<(String, u64)>,
 }
 
 /// What `status` shows of the HTTP face.

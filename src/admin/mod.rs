@@ -1,9 +1,11 @@
 //! The admin commands. They reach the database only through the daemon, so
 //! the daemon stays its only writer: `status` and `stop` (which never start
 //! one), `import` and `export` ([`transfer`]), `backup`, and `doctor`
-//! ([`doctor`]), which also looks at the files when no daemon runs.
+//! ([`doctor`]), which also looks at the files when no daemon runs; and
+//! `history`, `undo` and `purge` ([`history`]).
 
 pub mod doctor;
+pub mod history;
 pub mod progress;
 pub mod tokens;
 pub mod transfer;
@@ -151,6 +153,12 @@ pub fn format_status(status: &DaemonStatus, paths: &Paths) -> String {
         }
     }
     let _ = write!(out, "queue depth:  {}", status.queue_depth);
+    if !status.projects.is_empty() {
+        let _ = write!(out, "\nprojects:");
+        for (project, changes) in &status.projects {
+            let _ = write!(out, "\n  {project} ({changes} changes)");
+        }
+    }
     out
 }
 

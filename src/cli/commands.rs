@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{hook, hooks_install, CliError, Command, Exit, HooksCommand, TokenCommand};
 use crate::admin::progress::Progress;
-use crate::admin::{self, doctor, tokens, transfer, AdminError};
+use crate::admin::{self, doctor, history, tokens, transfer, AdminError};
 use crate::client::{ClientConfig, ClientError};
 use crate::config::Paths;
 use crate::daemon::{self, DaemonConfig};
@@ -131,6 +131,57 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
             }
         }
         Command::Hook { event } => hook::run(event, paths).await,
+        Command::History {
+            entity,
+            since,
+            project,
+            limit,
+            json,
+        } => {
+            let since = since.as_deref().map(since_millis).transpose()?;
+            let query = crate::model::HistoryQuery {
+                name: entity,
+                since,
+                project,
+                limit: 1,
+                before: None,
+            };
+            let changes = history::history(&paths, query, limit.max(1))
+                .await
+                .map_err(|source| CliError::History {
+                    what: "reading the history",
+                    source,
+                })?;
+            let at = crate::shim::render::rfc3339;
+            if json {
+                write_stdout(&format!("{}\n", history::format_json(&changes, at)))?;
+            } else {
+                write_stdout(&format!("{}\n", history::format_table(&changes, at)))?;
+            }
+        }
+        Command::Undo { change, force } => {
+            let undone = history::undo(&paths, change, force)
+                .await
+                .map_err(|source| CliError::History {
+                    what: "undoing",
+                    source,
+                })?;
+            println!("change {}: {}", undone.change_id, undone.summary);
+        }
+        Command::Purge {
+            older_than,
+            dry_run,
+        } => {
+            let age = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
+            let before = crate::store::now_millis().saturating_sub(age);
+            let purged = history::purge(&paths, before, dry_run)
+                .await
+                .map_err(|source| CliError::History {
+                    what: "purging",
+                    source,
+                })?;
+            println!("{}", history::format_purge(&purged, dry_run));
+        }
         Command::Hooks(HooksCommand::Install { dry_run, settings }) => {
             install_hooks(&paths, settings, dry_run).map_err(CliError::HooksInstall)?;
         }
@@ -192,4 +243,28 @@ fn install_hooks(
         path.display()
     );
     Ok(())
+}
+
+/// `--since`: an RFC 3339 time, or an age (`2h`, `7d`) back from now.
+fn since_millis(text: &str) -> Result<i64, CliError> {
+    if let Some(at) = crate::shim::history::parse_rfc3339(text) {
+        return Ok(at);
+    }
+    match super::parse_duration(text) {
+        Ok(age) => Ok(crate::store::now_millis() - age.as_millis() as i64),
+        Err(_) => Err(CliError::Usage(format!(
+            "--since {text:?}: expected an RFC 3339 time such as 2026-12-01T10:00:00Z, or an age such as 2h or 7d"
+        ))),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`memgraphd history | head`) is not an
+/// error, as for any Unix filter.
+pub(super) fn write_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(CliError::Stdout),
+    }
 }

@@ -172,6 +172,52 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Show the recorded changes, newest first.
+    ///
+    ///   memgraphd history --entity Alice
+    ///   memgraphd history --since 2026-12-01T00:00:00Z --project github.com/acme/tools --json
+    #[command(verbatim_doc_comment)]
+    History {
+        /// Only changes that touched this entity, its observations or relations
+        #[arg(long, value_name = "NAME")]
+        entity: Option<String>,
+        /// Only changes at or after this time: RFC 3339, or an age such as 2h or 7d
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// Only changes made in this project (its key, as `status` lists it)
+        #[arg(long, value_name = "KEY")]
+        project: Option<String>,
+        /// At most this many changes
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// One JSON array instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revert one change by writing a new one.
+    ///
+    ///   memgraphd undo 42
+    #[command(verbatim_doc_comment)]
+    Undo {
+        /// The change's id, as `history` shows it
+        change: i64,
+        /// Undo what can be even when later changes touched the same rows
+        #[arg(long)]
+        force: bool,
+    },
+    /// Really delete what deletes ended, and old changes nothing needs.
+    ///
+    /// The live graph is never touched:
+    ///   memgraphd purge --older-than 90d --dry-run
+    #[command(verbatim_doc_comment)]
+    Purge {
+        /// Forget what ended longer ago than this, e.g. 90d, 12h
+        #[arg(long, value_name = "AGE", value_parser = parse_duration)]
+        older_than: Duration,
+        /// Count, remove nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `memgraphd hooks …`.
@@ -336,10 +382,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
+        "d" => 86_400,
         _ if number.is_empty() => {
             return Err(format!("{text:?} is not a duration like 90s, 30m or 2h"))
         }
-        _ => return Err(format!("unknown unit {unit:?}: use s, m or h")),
+        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
     };
     let too_long = || format!("{text:?} is too long: at most {} seconds", u64::MAX);
     let n: u64 = number.parse().map_err(|e: std::num::ParseIntError| {
@@ -376,6 +423,16 @@ pub enum CliError {
     #[error("exporting to {}", file.display())]
     ExportTo {
         file: PathBuf,
+        #[source]
+        source: AdminError,
+    },
+    #[error("writing to stdout")]
+    Stdout(#[source] std::io::Error),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{what}")]
+    History {
+        what: &'static str,
         #[source]
         source: AdminError,
     },

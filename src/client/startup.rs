@@ -190,7 +190,9 @@ pub(super) fn next_step(probe: &Probe, attempt: &Attempt, now: Instant) -> Step 
             pid,
             reason,
         } => {
-            if !is_older(version) {
+            // A lower protocol is older whatever the version says: the
+            // protocol is bumped between releases of one version.
+            if !is_older(version) && *protocol >= PROTOCOL_VERSION {
                 Step::Fail(if *protocol > PROTOCOL_VERSION {
                     Failure::DaemonNewer {
                         version: version.clone(),

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::model::{ExportCursor, ExportPage, GraphOp, OpError, Outcome};
+use crate::model::{Author, ExportCursor, ExportPage, GraphOp, OpError, Outcome};
 use crate::store::{Counts, Store, StoreError};
 use exports::{Exports, PageError};
 
@@ -69,6 +69,7 @@ enum Job {
         /// Set for writes that may be retried; applied at most once.
         request_id: Option<u128>,
         origin: u64,
+        author: Box<Author>,
         reply: AnswerTo<Outcome>,
     },
     Counts {
@@ -88,6 +89,9 @@ enum Job {
     },
     Upkeep,
     Tokens(tokens::TokenJob),
+    Projects {
+        reply: AnswerTo<Vec<(String, u64)>>,
+    },
 }
 
 /// The handle to the actor; each connection task keeps its own clone.
@@ -118,6 +122,7 @@ impl DbHandle {
             queue,
             changes: changes.clone(),
             writes: writes.clone(),
+            local_user: local_user(),
         };
         let thread = thread::Builder::new()
             .name("memgraphd-db".into())
@@ -140,14 +145,32 @@ impl DbHandle {
         request_id: Option<u128>,
         origin: u64,
     ) -> Result<Outcome, DbError> {
+        self.run_by(op, request_id, origin, Box::default()).await
+    }
+
+    /// Like [`DbHandle::run`], with a write's change credited to `author`
+    /// (its `actor`, when unset, becomes the local user).
+    pub async fn run_by(
+        &self,
+        op: GraphOp,
+        request_id: Option<u128>,
+        origin: u64,
+        author: Box<Author>,
+    ) -> Result<Outcome, DbError> {
         Ok(self
             .ask(|reply| Job::Graph {
                 op,
                 request_id,
                 origin,
+                author,
                 reply,
             })
             .await??)
+    }
+
+    /// The projects changes came from, with their change counts.
+    pub async fn projects(&self) -> Result<Vec<(String, u64)>, DbError> {
+        Ok(self.ask(|reply| Job::Projects { reply }).await??)
     }
 
     /// Row counts of the graph.
@@ -220,6 +243,8 @@ struct Actor {
     queue: mpsc::Receiver<Job>,
     changes: broadcast::Sender<Change>,
     writes: Arc<WriteClock>,
+    /// Who the changes of this daemon's local sessions are by.
+    local_user: Option<String>,
 }
 
 /// A write waiting for its batch to commit.
@@ -227,6 +252,7 @@ struct QueuedWrite {
     op: GraphOp,
     request_id: Option<u128>,
     origin: u64,
+    author: Box<Author>,
     reply: AnswerTo<Outcome>,
 }
 
@@ -248,11 +274,13 @@ impl Actor {
                         op,
                         request_id,
                         origin,
+                        author,
                         reply,
                     } if op.is_write() => writes.push(QueuedWrite {
                         op,
                         request_id,
                         origin,
+                        author,
                         reply,
                     }),
                     other => {
@@ -301,6 +329,9 @@ impl Actor {
                 let _ = reply.send(page);
             }
             Job::Tokens(job) => job.serve(&mut self.store),
+            Job::Projects { reply } => {
+                let _ = reply.send(self.store.projects().map_err(op_error));
+            }
             Job::Upkeep => {
                 self.exports.expire();
                 if let Err(e) = self.forget_old_requests() {
@@ -334,9 +365,13 @@ impl Actor {
                 let results: Vec<Result<Outcome, OpError>> = writes
                     .iter()
                     .map(|w| {
+                        let mut author = (*w.author).clone();
+                        if author.actor.is_none() {
+                            author.actor.clone_from(&self.local_user);
+                        }
                         let result = match w.request_id {
-                            Some(id) => batch.apply_once(&id.to_be_bytes(), &w.op),
-                            None => batch.apply(&w.op),
+                            Some(id) => batch.apply_once(&id.to_be_bytes(), &w.op, &author),
+                            None => batch.apply_as(&w.op, &author),
                         };
                         result.map_err(op_error)
                     })
@@ -374,6 +409,7 @@ fn op_error(e: StoreError) -> OpError {
     match e {
         StoreError::UnknownEntity(name) => OpError::UnknownEntity(name),
         StoreError::Invalid(limit) => OpError::Invalid(limit.to_string()),
+        StoreError::Refused(message) => OpError::Refused(message),
         other => {
             let message = crate::error_chain(&other);
             tracing::error!("store: {message}");
@@ -383,6 +419,20 @@ fn op_error(e: StoreError) -> OpError {
 }
 
 mod exports;
+/// The name of the user this daemon runs as: its sessions' actor.
+fn local_user() -> Option<String> {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|key| std::env::var(key).ok().filter(|v| !v.trim().is_empty()))
+        .or_else(|| {
+            // SAFETY: getuid has no preconditions.
+            #[cfg(unix)]
+            return Some(format!("uid {}", unsafe { libc::getuid() }));
+            #[cfg(not(unix))]
+            None
+        })
+}
+
 #[cfg(test)]
 mod tests;
 mod tokens;

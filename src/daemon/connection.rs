@@ -269,6 +269,16 @@ async fn answer(connection: u64, op: Op, shared: &Shared) -> Result<Reply, OpErr
             .await
             .map(Reply::Graph)
             .map_err(db_error),
+        Op::Authored {
+            op,
+            request_id,
+            author,
+        } => shared
+            .db
+            .run_by(op, request_id, connection, author)
+            .await
+            .map(Reply::Graph)
+            .map_err(db_error),
         Op::Status => status(shared).await.map(Reply::Status),
         Op::Shutdown => {
             tracing::info!(connection, "shutdown requested");
@@ -338,6 +348,7 @@ fn db_error(e: DbError) -> OpError {
 
 async fn status(shared: &Shared) -> Result<DaemonStatus, OpError> {
     let counts = shared.db.counts().await.map_err(db_error)?;
+    let projects = shared.db.projects().await.map_err(db_error)?;
     let size = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let mut wal = shared.paths.db.clone().into_os_string();
     wal.push("-wal");
@@ -360,6 +371,7 @@ async fn status(shared: &Shared) -> Result<DaemonStatus, OpError> {
             insecure: *insecure,
             sessions: shared.http_sessions.load(Ordering::Relaxed),
         }),
+        projects,
     })
 }
 

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use tokio::sync::broadcast;
 
 use crate::daemon::actor::{DbError, DbHandle};
-use crate::model::{GraphOp, Outcome};
+use crate::model::{Author, GraphOp, Outcome};
 use crate::shim::backend::{Backend, BackendFuture, CallError};
 
 /// Notices kept for a session that is slow to take them.
@@ -83,12 +83,15 @@ impl Drop for LocalBackend {
 }
 
 impl Backend for LocalBackend {
-    fn call(&self, op: GraphOp) -> BackendFuture<'_, Outcome> {
+    fn call(&self, op: GraphOp, author: Option<Author>) -> BackendFuture<'_, Outcome> {
         Box::pin(async move {
             let is_write = op.is_write();
+            // The token's name is the actor of every change made with it.
+            let mut author = Box::new(author.unwrap_or_default());
+            author.actor = Some(self.actor.clone());
             // No request id: nothing retries between here and the actor.
             self.db
-                .run(op, None, self.origin)
+                .run_by(op, None, self.origin, author)
                 .await
                 .map_err(|e| match e {
                     DbError::Op(e) => CallError::Op(e),

@@ -6,10 +6,11 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::model::{
-    AddedObservations, Budget, CreatedEntities, Deleted, Direction, Entity, EntitySummary, Graph,
-    GraphPage, ImportReport, MemorySearch, MissingObservation, NeighborQuery, Neighborhood,
-    ObservationAdd, ObservationDelete, PageQuery, PageSource, PagedEntity, RankResume,
-    RankedEntity, RankedPage, Relation, SearchScope, Truncation,
+    AddedObservations, Author, Budget, ChangeInfo, CreatedEntities, Deleted, Direction, Entity,
+    EntitySummary, Graph, GraphPage, HistoryPage, HistoryQuery, ImportReport, MemorySearch,
+    MissingObservation, NeighborQuery, Neighborhood, ObservationAdd, ObservationDelete, PageQuery,
+    PageSource, PagedEntity, Purged, RankResume, RankedEntity, RankedPage, Relation, SearchScope,
+    Truncation, Undone,
 };
 
 mod parts;
@@ -107,6 +108,26 @@ fn graph_ops() -> Vec<GraphOp> {
             limit: 50,
             after: None,
         }),
+        GraphOp::History(HistoryQuery {
+            name: Some("Alice".into()),
+            since: Some(1_764_000_000_000),
+            project: None,
+            limit: 20,
+            before: Some(7),
+        }),
+        GraphOp::Undo {
+            change_id: 12,
+            force: true,
+        },
+        GraphOp::SupersedeObservation {
+            entity_name: "Alice".into(),
+            old: "likes tea".into(),
+            new: "likes coffee".into(),
+        },
+        GraphOp::Purge {
+            before: 1_764_000_000_000,
+            dry_run: false,
+        },
         GraphOp::Neighbors(NeighborQuery {
             name: "Bob".into(),
             direction: Direction::Out,
@@ -219,6 +240,36 @@ fn outcomes() -> Vec<Outcome> {
             neighbors: vec![summary("Bob")],
             next_after: Some(12),
         }),
+        Outcome::History(HistoryPage {
+            changes: vec![ChangeInfo {
+                id: 3,
+                at: 1_764_000_000_000,
+                tool: "create_entities".into(),
+                session: Some("s-1".into()),
+                client: Some("claude-code 2.1".into()),
+                project: Some("github.com/acme/tools".into()),
+                actor: None,
+                summary: "created 1 entity (Alice)".into(),
+            }],
+            next_before: Some(3),
+        }),
+        Outcome::Undone(Undone {
+            change_id: 4,
+            undid: 3,
+            summary: "undid change 3 (create_entities): removed 1 entity".into(),
+        }),
+        Outcome::Superseded {
+            entity_name: "Alice".into(),
+            old: "likes tea".into(),
+            new: "likes coffee".into(),
+            change_id: 5,
+        },
+        Outcome::Purged(Purged {
+            changes: 2,
+            entities: 1,
+            observations: 3,
+            relations: 0,
+        }),
     ]
 }
 
@@ -228,6 +279,7 @@ fn op_errors() -> Vec<OpError> {
         OpError::Invalid("entities[0].name: must not be empty".into()),
         OpError::Storage("database or disk is full".into()),
         OpError::Unanswerable("the result is over the limit of 1024 bytes for one reply".into()),
+        OpError::Refused("Change 9 not found".into()),
     ]
 }
 
@@ -265,6 +317,17 @@ fn ops() -> Vec<Op> {
         Op::Token(TokenOp::Revoke {
             name: "alice@example.com".into(),
         }),
+        Op::Authored {
+            op: GraphOp::DeleteEntities(vec!["Alice".into()]),
+            request_id: Some(7),
+            author: Box::new(Author {
+                session: Some("s-1".into()),
+                client: Some("claude-code 2.1".into()),
+                project: Some("github.com/acme/tools".into()),
+                cwd: Some("/home/dev/tools".into()),
+                actor: None,
+            }),
+        },
     ]);
     ops
 }
@@ -279,6 +342,7 @@ fn status() -> DaemonStatus {
         socket_path: "/run/user/1000/memgraphd.sock".into(),
         db_bytes: 1 << 20,
         wal_bytes: 0,
+        projects: vec![("github.com/acme/tools".into(), 3)],
         entities: 10,
         observations: 30,
         relations: 5,
@@ -442,6 +506,7 @@ fn op_variant(op: &Op) -> usize {
         Op::Check => 6,
         Op::ExportPage { .. } => 7,
         Op::Token(_) => 8,
+        Op::Authored { .. } => 9,
     }
 }
 
@@ -460,6 +525,10 @@ fn graph_op_variant(op: &GraphOp) -> usize {
         GraphOp::ReadPage(_) => 10,
         GraphOp::SearchMemory(_) => 11,
         GraphOp::Neighbors(_) => 12,
+        GraphOp::History(_) => 13,
+        GraphOp::Undo { .. } => 14,
+        GraphOp::SupersedeObservation { .. } => 15,
+        GraphOp::Purge { .. } => 16,
     }
 }
 
@@ -490,6 +559,10 @@ fn outcome_variant(o: &Outcome) -> usize {
         Outcome::Page(_) => 8,
         Outcome::Ranked(_) => 9,
         Outcome::Neighborhood(_) => 10,
+        Outcome::History(_) => 11,
+        Outcome::Undone(_) => 12,
+        Outcome::Superseded { .. } => 13,
+        Outcome::Purged(_) => 14,
     }
 }
 
@@ -499,6 +572,7 @@ fn op_error_variant(e: &OpError) -> usize {
         OpError::Invalid(_) => 1,
         OpError::Storage(_) => 2,
         OpError::Unanswerable(_) => 3,
+        OpError::Refused(_) => 4,
     }
 }
 
@@ -558,11 +632,11 @@ fn samples_cover_every_variant() {
 
     assert_covers(&client, client_frame_variant, 2);
     assert_covers(&server, server_frame_variant, 5);
-    assert_covers(&ops, |op| op_variant(op), 9);
-    assert_covers(&graph_ops, |op| graph_op_variant(op), 13);
+    assert_covers(&ops, |op| op_variant(op), 10);
+    assert_covers(&graph_ops, |op| graph_op_variant(op), 17);
     assert_covers(&replies, |r| reply_variant(r), 9);
-    assert_covers(&outcomes, |o| outcome_variant(o), 11);
-    assert_covers(&errors, |e| op_error_variant(e), 4);
+    assert_covers(&outcomes, |o| outcome_variant(o), 15);
+    assert_covers(&errors, |e| op_error_variant(e), 5);
     assert_covers(&events, |e| event_variant(e), 1);
 }
 

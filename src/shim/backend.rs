@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::broadcast;
 
 use crate::client::{Client, ClientConfig, ClientError};
-use crate::model::{GraphOp, OpError, Outcome};
+use crate::model::{Author, GraphOp, OpError, Outcome};
 use crate::protocol::{Op, Reply};
 
 /// Why a call produced no outcome.
@@ -44,8 +44,9 @@ pub type BackendFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CallError>
 
 /// How a session reaches the graph.
 pub trait Backend: Send + Sync {
-    /// Runs one operation.
-    fn call(&self, op: GraphOp) -> BackendFuture<'_, Outcome>;
+    /// Runs one operation; a write's change is credited to `author` when
+    /// given (the daemon fills in the actor when the author names none).
+    fn call(&self, op: GraphOp, author: Option<Author>) -> BackendFuture<'_, Outcome>;
 
     /// Starts or stops change notices from other sessions.
     fn set_subscribed(&self, on: bool) -> BackendFuture<'_, ()>;
@@ -82,13 +83,21 @@ impl SocketBackend {
         }
     }
 
-    async fn run(&self, op: GraphOp) -> Result<Outcome, CallError> {
+    async fn run(&self, op: GraphOp, author: Option<Author>) -> Result<Outcome, CallError> {
         let is_write = op.is_write();
         let request_id = is_write.then(|| {
             let seq = self.next_request.fetch_add(1, Ordering::Relaxed);
             (u128::from(self.session) << 64) | u128::from(seq)
         });
-        match self.client.request(Op::Graph { op, request_id }).await {
+        let request = match author {
+            Some(author) => Op::Authored {
+                op,
+                request_id,
+                author: Box::new(author),
+            },
+            None => Op::Graph { op, request_id },
+        };
+        match self.client.request(request).await {
             Ok(Reply::Graph(outcome)) => Ok(outcome),
             Ok(_) => Err(CallError::Unavailable {
                 reason: "the daemon answered with the wrong kind of reply".into(),
@@ -109,8 +118,8 @@ impl SocketBackend {
 }
 
 impl Backend for SocketBackend {
-    fn call(&self, op: GraphOp) -> BackendFuture<'_, Outcome> {
-        Box::pin(self.run(op))
+    fn call(&self, op: GraphOp, author: Option<Author>) -> BackendFuture<'_, Outcome> {
+        Box::pin(self.run(op, author))
     }
 
     fn set_subscribed(&self, on: bool) -> BackendFuture<'_, ()> {

@@ -96,6 +96,9 @@ pub fn parse(
         "read_graph" | "search_nodes" | "open_nodes" => page(tool, arguments, map, settings)?,
         "search_memory" => search_memory(map)?,
         "get_neighbors" => get_neighbors(map)?,
+        "memory_history" | "undo" | "supersede_observation" => {
+            Call::Official(super::history::parse(tool, map)?)
+        }
         _ => Call::Official(args::parse(tool, arguments)?),
     };
     limits::check(call.op()).map_err(|e| ArgError {

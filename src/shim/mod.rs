@@ -5,6 +5,7 @@
 //! - [`args`]: JSON arguments to typed operations, with field-path errors.
 //! - [`call`]: memgraphd's own arguments and tools, and the size guard's settings.
 //! - [`cursor`]: the opaque cursors of paged answers.
+//! - [`history`]: `memory_history`, `undo`, `supersede_observation`.
 //! - [`render`]: outcomes to the exact text and structured JSON of the contract.
 //! - [`backend`]: where operations run: the daemon, through a client (or,
 //!   for the daemon's HTTP sessions, the writer actor in the same process).
@@ -19,6 +20,7 @@ pub mod args;
 pub mod backend;
 pub mod call;
 pub mod cursor;
+pub mod history;
 pub mod render;
 pub mod server;
 pub mod session;

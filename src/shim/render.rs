@@ -79,6 +79,24 @@ pub fn outcome(outcome: &Outcome) -> Rendered {
         Outcome::Page(p) => page(p, "read_graph", None, 0),
         Outcome::Ranked(r) => ranked(r, "", None),
         Outcome::Neighborhood(n) => neighborhood(n, None),
+        Outcome::History(h) => super::history::history(h),
+        Outcome::Undone(u) => super::history::undone(u),
+        Outcome::Superseded {
+            entity_name,
+            old,
+            new,
+            change_id,
+        } => super::history::superseded(entity_name, old, new, *change_id),
+        Outcome::Purged(p) => {
+            let structured = serde_json::json!({
+                "changes": p.changes, "entities": p.entities,
+                "observations": p.observations, "relations": p.relations,
+            });
+            Rendered {
+                texts: vec![pretty(&structured)],
+                structured,
+            }
+        }
     }
 }
 

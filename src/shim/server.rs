@@ -130,13 +130,14 @@ impl MemoryServer {
             }
         };
         let is_write = call.op().is_write();
-        if is_write {
-            // The hook point for provenance: this is what each write will
-            // carry once the protocol does.
-            tracing::debug!(provenance = ?self.session.provenance(), "{name}");
-        }
+        // Each write's change records who made it (and the log says so).
+        let author = is_write.then(|| {
+            let provenance = self.session.provenance();
+            tracing::debug!(provenance = ?provenance, "{name}");
+            author(&provenance)
+        });
         let shape = Shape::of(&call);
-        match self.backend.call(call.into_op()).await {
+        match self.backend.call(call.into_op(), author).await {
             Ok(outcome) => {
                 if is_write && self.is_subscribed() {
                     // Sent before the result, as the official server does, so a
@@ -159,6 +160,7 @@ impl MemoryServer {
             Err(CallError::Op(OpError::Unanswerable(reason))) => {
                 error_result(format!("The result could not be sent: {reason}"))
             }
+            Err(CallError::Op(OpError::Refused(message))) => error_result(message),
             Err(CallError::Unavailable {
                 reason,
                 may_have_written,
@@ -225,6 +227,20 @@ impl Shape {
             | Call::Neighbors { scope, .. } => Some(*scope),
         };
         Shape { scope, query }
+    }
+}
+
+/// What a change records of the session that makes it.
+fn author(p: &crate::provenance::Provenance) -> crate::model::Author {
+    crate::model::Author {
+        session: Some(p.session.clone()),
+        client: p
+            .client
+            .as_ref()
+            .map(|c| format!("{} {}", c.name, c.version).trim().to_owned()),
+        project: p.project.as_ref().map(|p| p.key.clone()),
+        cwd: p.cwd.as_ref().map(|c| c.display().to_string()),
+        actor: None,
     }
 }
 
@@ -373,7 +389,7 @@ impl ServerHandler for MemoryServer {
                 None,
             ));
         }
-        match self.backend.call(GraphOp::ReadGraph).await {
+        match self.backend.call(GraphOp::ReadGraph, None).await {
             Ok(Outcome::Graph(graph)) => {
                 let contents = ResourceContents::text(render::graph_text(&graph), GRAPH_URI)
                     .with_mime_type("application/json");

@@ -15,6 +15,7 @@
 //! survives power loss. [`Durability::Normal`] keeps the database consistent
 //! after a crash but may lose the last commits on power loss.
 
+mod history;
 pub mod legacy;
 mod neighbors;
 mod page;
@@ -31,9 +32,10 @@ pub use snapshot::Snapshot;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use crate::model::{GraphOp, Outcome};
+use crate::model::{Author, GraphOp, Outcome};
+pub use history::BEFORE_HISTORY;
 pub use preflight::{preflight, Preflight, PreflightError};
 
 /// How hard a commit tries to reach the disk.
@@ -117,6 +119,10 @@ pub enum StoreError {
     NoSuchToken(String),
     #[error("{0}")]
     TokenName(String),
+    /// The call cannot be done as asked (an undo that conflicts, an unknown
+    /// change or observation); the message tells the agent what to do.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl StoreError {
@@ -145,6 +151,7 @@ impl StoreError {
                 | StoreError::TokenExists(_)
                 | StoreError::NoSuchToken(_)
                 | StoreError::TokenName(_)
+                | StoreError::Refused(_)
         )
     }
 }
@@ -370,6 +377,11 @@ impl Store {
         })
     }
 
+    /// The projects changes came from, with their change counts, most first.
+    pub fn projects(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        history::projects(&self.conn)
+    }
+
     /// Writes a consistent, compacted copy of the database to `target`
     /// (which must not exist) and checks the copy; returns its size.
     pub fn backup_to(&self, target: &Path) -> Result<u64, StoreError> {
@@ -467,46 +479,71 @@ pub struct Batch<'a> {
 
 impl Batch<'_> {
     /// Applies one request atomically: on error, its own changes are rolled
-    /// back and the batch carries on.
+    /// back and the batch carries on. A write becomes one change, by nobody
+    /// in particular.
     pub fn apply(&mut self, op: &GraphOp) -> Result<Outcome, StoreError> {
+        self.apply_by(op, &Author::default(), None)
+    }
+
+    /// Like [`Batch::apply`], with the change credited to `author`.
+    pub fn apply_as(&mut self, op: &GraphOp, author: &Author) -> Result<Outcome, StoreError> {
+        self.apply_by(op, author, None)
+    }
+
+    /// Like [`Batch::apply_as`], but at most once per `request_id`: a
+    /// request id seen before gets the reply recorded then, and nothing is
+    /// applied. The record is the change row, so "applied" and "recorded"
+    /// are one fact.
+    pub fn apply_once(
+        &mut self,
+        request_id: &[u8],
+        op: &GraphOp,
+        author: &Author,
+    ) -> Result<Outcome, StoreError> {
+        if let Some(outcome) = self.recorded(request_id)? {
+            return Ok(outcome);
+        }
+        self.apply_by(op, author, Some(request_id))
+    }
+
+    fn apply_by(
+        &mut self,
+        op: &GraphOp,
+        author: &Author,
+        request_id: Option<&[u8]>,
+    ) -> Result<Outcome, StoreError> {
         crate::limits::check(op)?;
         if !op.is_write() {
             return read::run(&self.tx, self.rankings, op);
         }
         let savepoint = self.tx.savepoint()?;
-        let outcome = write::run(&savepoint, op, now_millis())?;
-        savepoint.commit()?;
-        Ok(outcome)
-    }
-
-    /// Like [`Batch::apply`], but at most once per `request_id`: a request id
-    /// seen before gets the reply recorded then, and nothing is applied. The
-    /// record commits with the write, so "applied" and "recorded" are one fact.
-    pub fn apply_once(&mut self, request_id: &[u8], op: &GraphOp) -> Result<Outcome, StoreError> {
-        if let Some(outcome) = self.recorded(request_id)? {
-            return Ok(outcome);
+        if let GraphOp::Purge { before, dry_run } = op {
+            // Purging forgets history; it is not itself a change.
+            let purged = history::purge(&savepoint, *before, *dry_run)?;
+            savepoint.commit()?;
+            return Ok(Outcome::Purged(purged));
         }
-        crate::limits::check(op)?;
-        let savepoint = self.tx.savepoint()?;
-        let now = now_millis();
-        let outcome = write::run(&savepoint, op, now)?;
-        let reply = bincode::serde::encode_to_vec(&outcome, bincode::config::standard())
-            .map_err(|e| StoreError::RecordEncode(e.to_string()))?;
-        savepoint
-            .prepare_cached(
-                "INSERT INTO applied_requests (request_id, reply, applied_at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(rusqlite::params![request_id, reply, now])?;
+        let pending = history::begin(&savepoint, now_millis())?;
+        let outcome = write::run(&savepoint, op, pending.at, pending.id)?;
+        let reply = match request_id {
+            Some(_) => Some(
+                bincode::serde::encode_to_vec(&outcome, bincode::config::standard())
+                    .map_err(|e| StoreError::RecordEncode(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let record = history::Record {
+            author,
+            request_id,
+            reply,
+        };
+        history::finish(&savepoint, &pending, op, &outcome, record)?;
         savepoint.commit()?;
         Ok(outcome)
     }
 
     fn recorded(&self, request_id: &[u8]) -> Result<Option<Outcome>, StoreError> {
-        let reply: Option<Vec<u8>> = self
-            .tx
-            .prepare_cached("SELECT reply FROM applied_requests WHERE request_id = ?1")?
-            .query_row([request_id], |r| r.get(0))
-            .optional()?;
+        let reply = history::recorded_reply(&self.tx, request_id)?;
         reply
             .map(|bytes| {
                 bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
@@ -519,10 +556,7 @@ impl Batch<'_> {
     /// Forgets request ids recorded before `before_millis`; a retry comes
     /// within seconds, so a day of history is plenty.
     pub fn forget_requests_before(&mut self, before_millis: i64) -> Result<usize, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached("DELETE FROM applied_requests WHERE applied_at < ?1")?
-            .execute([before_millis])?)
+        history::forget_requests_before(&self.tx, before_millis)
     }
 
     /// Makes every request applied in this batch durable at once.

@@ -19,7 +19,7 @@ use crate::model::{
 };
 
 /// The knowledge graph of docs/TOOLS.md, with no index and no cleverness.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Model {
     entities: Vec<Entity>,
     relations: Vec<Relation>,
@@ -66,6 +66,38 @@ impl Model {
             // Checked against the model by walking them (see below).
             GraphOp::ReadPage(_) | GraphOp::SearchMemory(_) | GraphOp::Neighbors(_) => {
                 return Err("the model answers these by paging".into())
+            }
+            GraphOp::SupersedeObservation {
+                entity_name,
+                old,
+                new,
+            } => {
+                let Some(at) = self.find(entity_name) else {
+                    return Err(not_found(entity_name));
+                };
+                let observations = &mut self.entities[at].observations;
+                let Some(i) = observations.iter().position(|o| o == old) else {
+                    return Err(format!(
+                        "Observation not found: {old:?} on entity {entity_name}"
+                    ));
+                };
+                if old != new && observations.contains(new) {
+                    return Err(format!(
+                        "Observation already exists: {new:?} on entity {entity_name}; delete {old:?} instead"
+                    ));
+                }
+                observations[i] = new.clone();
+                Outcome::Superseded {
+                    entity_name: entity_name.clone(),
+                    old: old.clone(),
+                    new: new.clone(),
+                    // Filled in by the caller, which counts changes.
+                    change_id: 0,
+                }
+            }
+            // History is checked by the caller, which keeps the snapshots.
+            GraphOp::History(_) | GraphOp::Undo { .. } | GraphOp::Purge { .. } => {
+                return Err("the model keeps no history".into())
             }
         })
     }
@@ -394,12 +426,21 @@ fn op() -> impl Strategy<Value = GraphOp> {
         1 => Just(GraphOp::ReadGraph),
         4 => query().prop_map(|query| GraphOp::SearchNodes { query }),
         2 => vec(name(), 0..4).prop_map(GraphOp::OpenNodes),
+        2 => (endpoint(), text(), text()).prop_map(|(entity_name, old, new)| {
+            GraphOp::SupersedeObservation { entity_name, old, new }
+        }),
+        // Undo of the latest change, whatever its id (see `UNDO_LATEST`).
+        3 => any::<bool>().prop_map(|force| GraphOp::Undo { change_id: UNDO_LATEST, force }),
     ]
 }
+
+/// Stands for the id of the latest change in generated undos.
+const UNDO_LATEST: i64 = -1;
 
 fn store_apply(store: &mut Store, op: &GraphOp) -> Result<Outcome, String> {
     store.apply(op).map_err(|e| match e {
         StoreError::UnknownEntity(name) => not_found(&name),
+        StoreError::Refused(message) => message,
         other => format!("unexpected store error: {other:?}"),
     })
 }
@@ -414,10 +455,32 @@ proptest! {
     ) {
         let mut store = Store::open_in_memory().expect("an in-memory store opens");
         let mut model = Model::default();
+        // The model before each change, by change id (index + 1).
+        let mut before: Vec<Model> = Vec::new();
         for (step, op) in std::iter::once(&seed).chain(&ops).enumerate() {
-            let expected = model.apply(op);
-            let actual = store_apply(&mut store, op);
-            prop_assert_eq!(&actual, &expected, "step {}: {:?}", step, op);
+            if let GraphOp::Undo { force, .. } = op {
+                // Undo of the latest change never conflicts, and brings back
+                // the graph exactly as it was before that change.
+                let Some(previous) = before.last().cloned() else {
+                    continue;
+                };
+                let latest = GraphOp::Undo { change_id: before.len() as i64, force: *force };
+                let actual = store_apply(&mut store, &latest);
+                prop_assert!(matches!(actual, Ok(Outcome::Undone(_))), "step {}: {:?}", step, actual);
+                before.push(model.clone());
+                model = previous;
+            } else {
+                let snapshot = model.clone();
+                let mut expected = model.apply(op);
+                if let Ok(Outcome::Superseded { change_id, .. }) = &mut expected {
+                    *change_id = before.len() as i64 + 1;
+                }
+                let actual = store_apply(&mut store, op);
+                prop_assert_eq!(&actual, &expected, "step {}: {:?}", step, op);
+                if op.is_write() && actual.is_ok() {
+                    before.push(snapshot);
+                }
+            }
             let graph = store_apply(&mut store, &GraphOp::ReadGraph);
             let model_graph = model.apply(&GraphOp::ReadGraph);
             prop_assert_eq!(&graph, &model_graph, "graph after step {}: {:?}", step, op);

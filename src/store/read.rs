@@ -45,6 +45,13 @@ pub(super) fn run(
                 conn, query,
             )?))
         }
+        GraphOp::History(query) => {
+            return Ok(Outcome::History(super::history::history(conn, query)?))
+        }
+        GraphOp::Purge {
+            before,
+            dry_run: true,
+        } => return Ok(Outcome::Purged(super::history::purge(conn, *before, true)?)),
         _ => unreachable!("read::run is only called with read operations"),
     };
     Ok(Outcome::Graph(graph))

@@ -13,6 +13,8 @@
 //! the same transaction as the row they index, and removed by triggers, so a
 //! cascade delete can never leave an index row behind.
 //!
+//! History: migration 5, see `history` for what its tables hold.
+//!
 //! Words: `word_fts` (migration 4) is the FTS5 word index of
 //! `search_memory`, kept the same way: the writer adds rows in the same
 //! transaction, triggers remove them. See `words` for what a word is.
@@ -138,6 +140,80 @@ pub(super) const MIGRATIONS: &[&str] = &[
         last_used_at INTEGER
     ) STRICT;
     "#,
+    // 6: history. Every committed write is one row of `changes`; rows name
+    // the change that made them, and a delete moves them into an `*_ended`
+    // archive (original id kept) instead of erasing them, so undo can put
+    // them back in their place. The request-id records of idempotent
+    // retries move into `changes`. What was stored before gets one
+    // synthetic change, made by `adopt_existing_rows` after this script.
+    r#"
+    CREATE TABLE changes (
+        id         INTEGER PRIMARY KEY,
+        at         INTEGER NOT NULL,
+        tool       TEXT    NOT NULL,
+        session    TEXT,
+        client     TEXT,
+        project    TEXT,
+        actor      TEXT,
+        request_id BLOB    UNIQUE,
+        reply      BLOB,
+        summary    TEXT    NOT NULL,
+        undoes     INTEGER
+    ) STRICT;
+    CREATE INDEX changes_by_at ON changes(at);
+    CREATE INDEX changes_by_project ON changes(project) WHERE project IS NOT NULL;
+    CREATE INDEX changes_by_undone ON changes(undoes) WHERE undoes IS NOT NULL;
+    -- "The changes that touched entity X, newest first" in one range scan.
+    CREATE TABLE change_entities (
+        entity_name TEXT    NOT NULL,
+        change_id   INTEGER NOT NULL,
+        PRIMARY KEY (entity_name, change_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX change_entities_by_change ON change_entities(change_id);
+
+    ALTER TABLE entities ADD COLUMN created_change INTEGER;
+    ALTER TABLE observations ADD COLUMN created_change INTEGER;
+    ALTER TABLE relations ADD COLUMN created_change INTEGER;
+    CREATE INDEX entities_by_change ON entities(created_change);
+    CREATE INDEX observations_by_change ON observations(created_change);
+    CREATE INDEX relations_by_change ON relations(created_change);
+
+    CREATE TABLE entities_ended (
+        id             INTEGER NOT NULL,
+        name           TEXT    NOT NULL,
+        entity_type    TEXT    NOT NULL,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL,
+        created_change INTEGER,
+        ended_change   INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX entities_ended_by_end ON entities_ended(ended_change);
+    CREATE INDEX entities_ended_by_start ON entities_ended(created_change);
+    CREATE INDEX entities_ended_by_id ON entities_ended(id);
+    CREATE TABLE observations_ended (
+        id             INTEGER NOT NULL,
+        entity_id      INTEGER NOT NULL,
+        content        TEXT    NOT NULL,
+        created_at     INTEGER NOT NULL,
+        created_change INTEGER,
+        ended_change   INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX observations_ended_by_end ON observations_ended(ended_change);
+    CREATE INDEX observations_ended_by_start ON observations_ended(created_change);
+    CREATE INDEX observations_ended_by_id ON observations_ended(id);
+    CREATE TABLE relations_ended (
+        id             INTEGER NOT NULL,
+        from_id        INTEGER NOT NULL,
+        to_id          INTEGER NOT NULL,
+        relation_type  TEXT    NOT NULL,
+        created_at     INTEGER NOT NULL,
+        created_change INTEGER,
+        ended_change   INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX relations_ended_by_end ON relations_ended(ended_change);
+    CREATE INDEX relations_ended_by_start ON relations_ended(created_change);
+    CREATE INDEX relations_ended_by_id ON relations_ended(id);
+    "#,
 ];
 
 /// Work in Rust that a migration needs after its SQL, by the version it
@@ -147,6 +223,7 @@ type Step = fn(&Connection) -> Result<(), StoreError>;
 fn after_migration(version: u32) -> Option<Step> {
     match version {
         4 => Some(build_word_index),
+        6 => Some(super::history::adopt_existing_rows),
         _ => None,
     }
 }

@@ -16,8 +16,8 @@ use crate::limits::{
     LimitError, MAX_ITEMS, MAX_NAME_CHARS, MAX_OBSERVATION_CHARS, MAX_QUERY_CHARS,
 };
 use crate::model::{
-    AddedObservations, CreatedEntities, Deleted, Entity, Graph, GraphOp, MissingObservation,
-    ObservationAdd, ObservationDelete, Outcome, Relation,
+    AddedObservations, ChangeInfo, CreatedEntities, Deleted, Entity, Graph, GraphOp, HistoryQuery,
+    MissingObservation, ObservationAdd, ObservationDelete, Outcome, Purged, Relation,
 };
 
 // ---- helpers ---------------------------------------------------------------
@@ -117,6 +117,17 @@ fn count_rows(store: &Store, table: &str) -> i64 {
         .connection()
         .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
         .expect("count(*) runs")
+}
+
+/// Changes that still hold a retry record (request id and reply).
+fn retry_records(s: &Store) -> i64 {
+    s.connection()
+        .query_row(
+            "SELECT count(*) FROM changes WHERE request_id IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("counts retry records")
 }
 
 fn user_version(conn: &Connection) -> u32 {
@@ -753,7 +764,8 @@ fn reused_ids_do_not_inherit_index_rows() {
     let mut s = store();
     create(&mut s, vec![entity("Alpha", "first", &["apple pie"])]);
     apply(&mut s, GraphOp::DeleteEntities(strings(&["Alpha"])));
-    // The tables are empty again, so SQLite hands out the same ids.
+    // The live tables are empty again, but the archive keeps Alpha's ids
+    // (for undo), so Beta gets the next ones.
     create(&mut s, vec![entity("Beta", "second", &["banana bread"])]);
     let id: i64 = s
         .connection()
@@ -761,7 +773,7 @@ fn reused_ids_do_not_inherit_index_rows() {
             r.get(0)
         })
         .expect("Beta has an id");
-    assert_eq!(id, 1);
+    assert_eq!(id, 2);
     for query in ["apple", "alpha", "first", "ap", "pie"] {
         assert!(found(&mut s, query).is_empty(), "query {query:?}");
     }
@@ -1394,7 +1406,9 @@ fn apply_once_applies_a_request_id_once() {
     let mut s = store();
     let create_x = GraphOp::CreateEntities(vec![entity("X", "t", &["o"])]);
     let mut batch = s.batch().expect("a batch starts");
-    let first = batch.apply_once(b"req-1", &create_x).expect("applies");
+    let first = batch
+        .apply_once(b"req-1", &create_x, &Author::default())
+        .expect("applies");
     assert_eq!(
         first,
         Outcome::EntitiesCreated(CreatedEntities {
@@ -1402,7 +1416,9 @@ fn apply_once_applies_a_request_id_once() {
             skipped: vec![],
         })
     );
-    let again = batch.apply_once(b"req-1", &create_x).expect("answers");
+    let again = batch
+        .apply_once(b"req-1", &create_x, &Author::default())
+        .expect("answers");
     assert_eq!(again, first, "the retry gets the first answer");
     batch.commit().expect("commits");
     assert_eq!(graph(&mut s).entities, [entity("X", "t", &["o"])]);
@@ -1410,9 +1426,16 @@ fn apply_once_applies_a_request_id_once() {
     // Across transactions, and whatever the retry carries.
     let mut batch = s.batch().expect("a batch starts");
     let other = GraphOp::CreateEntities(vec![entity("Y", "t", &[])]);
-    assert_eq!(batch.apply_once(b"req-1", &other).expect("answers"), first);
+    assert_eq!(
+        batch
+            .apply_once(b"req-1", &other, &Author::default())
+            .expect("answers"),
+        first
+    );
     // A new id applies anew: X now exists, so it is skipped.
-    let fresh = batch.apply_once(b"req-2", &create_x).expect("applies");
+    let fresh = batch
+        .apply_once(b"req-2", &create_x, &Author::default())
+        .expect("applies");
     assert_eq!(
         fresh,
         Outcome::EntitiesCreated(CreatedEntities {
@@ -1422,27 +1445,33 @@ fn apply_once_applies_a_request_id_once() {
     );
     // A failed request is not recorded: its retry runs again.
     let relate_ghost = GraphOp::CreateRelations(vec![rel("X", "Ghost", "r")]);
-    let failed = batch.apply_once(b"req-3", &relate_ghost);
+    let failed = batch.apply_once(b"req-3", &relate_ghost, &Author::default());
     assert!(matches!(failed, Err(StoreError::UnknownEntity(_))));
     batch
         .apply(&GraphOp::CreateEntities(vec![entity("Ghost", "t", &[])]))
         .expect("applies");
-    let retried = batch.apply_once(b"req-3", &relate_ghost).expect("applies");
+    let retried = batch
+        .apply_once(b"req-3", &relate_ghost, &Author::default())
+        .expect("applies");
     assert_eq!(
         retried,
         Outcome::RelationsCreated(vec![rel("X", "Ghost", "r")])
     );
     batch.commit().expect("commits");
     assert_eq!(names(&graph(&mut s)), ["X", "Ghost"]);
-    assert_eq!(count_rows(&s, "applied_requests"), 3);
+    assert_eq!(retry_records(&s), 3);
 
     // A record dropped with its batch is gone with the write.
     let create_z = GraphOp::CreateEntities(vec![entity("Z", "t", &[])]);
     let mut batch = s.batch().expect("a batch starts");
-    batch.apply_once(b"req-4", &create_z).expect("applies");
+    batch
+        .apply_once(b"req-4", &create_z, &Author::default())
+        .expect("applies");
     drop(batch);
     let mut batch = s.batch().expect("a batch starts");
-    let redo = batch.apply_once(b"req-4", &create_z).expect("applies");
+    let redo = batch
+        .apply_once(b"req-4", &create_z, &Author::default())
+        .expect("applies");
     assert!(matches!(redo, Outcome::EntitiesCreated(ref c) if c.created.len() == 1));
 
     // Forgotten ids apply again.
@@ -1453,7 +1482,9 @@ fn apply_once_applies_a_request_id_once() {
             .expect("forgets"),
         4
     );
-    let after = batch.apply_once(b"req-1", &create_x).expect("applies");
+    let after = batch
+        .apply_once(b"req-1", &create_x, &Author::default())
+        .expect("applies");
     assert_eq!(
         after,
         Outcome::EntitiesCreated(CreatedEntities {
@@ -1470,11 +1501,11 @@ fn apply_once_checks_limits_on_new_requests() {
     let mut batch = s.batch().expect("a batch starts");
     let bad = GraphOp::CreateEntities(vec![entity("", "t", &[])]);
     assert!(matches!(
-        batch.apply_once(b"bad", &bad),
+        batch.apply_once(b"bad", &bad, &Author::default()),
         Err(StoreError::Invalid(_))
     ));
     batch.commit().expect("commits");
-    assert_eq!(count_rows(&s, "applied_requests"), 0);
+    assert_eq!(retry_records(&s), 0);
     assert_eq!(count_rows(&s, "entities"), 0);
 }
 
@@ -1578,14 +1609,21 @@ fn an_old_schema_is_migrated_on_open() {
     // The table of migration 2 exists.
     let mut batch = s.batch().expect("a batch starts");
     let op = GraphOp::CreateEntities(vec![entity("Bob", "person", &["new"])]);
-    let first = batch.apply_once(b"id", &op).expect("apply_once works");
-    assert_eq!(batch.apply_once(b"id", &op).expect("answers"), first);
+    let first = batch
+        .apply_once(b"id", &op, &Author::default())
+        .expect("apply_once works");
+    assert_eq!(
+        batch
+            .apply_once(b"id", &op, &Author::default())
+            .expect("answers"),
+        first
+    );
     batch.commit().expect("commits");
     s.close().expect("closes");
 
     let mut s = Store::open(&path, Durability::Full).expect("reopens");
     assert_eq!(names(&graph(&mut s)), ["Alice", "Москва", "Bob"]);
-    assert_eq!(count_rows(&s, "applied_requests"), 1);
+    assert_eq!(retry_records(&s), 1);
 }
 
 #[test]
@@ -1760,13 +1798,17 @@ fn a_damaged_record_is_refused_with_its_reason() {
     let mut s = store();
     s.connection()
         .execute(
-            "INSERT INTO applied_requests (request_id, reply, applied_at) VALUES (?1, ?2, 0)",
+            "INSERT INTO changes (at, tool, request_id, reply, summary) VALUES (0, 'create_entities', ?1, ?2, '')",
             rusqlite::params![b"req".as_slice(), [0xffu8; 3].as_slice()],
         )
         .expect("a record is planted");
     let mut batch = s.batch().expect("a batch starts");
     let err = batch
-        .apply_once(b"req", &GraphOp::CreateEntities(vec![]))
+        .apply_once(
+            b"req",
+            &GraphOp::CreateEntities(vec![]),
+            &crate::model::Author::default(),
+        )
         .expect_err("the record cannot be decoded");
     let StoreError::RecordDecode(reason) = &err else {
         panic!("expected RecordDecode, got {err:?}");
@@ -1820,4 +1862,215 @@ fn a_replicated_store_leaves_the_wal_to_the_replicator() {
         s.checkpoint().expect("a checkpoint");
         assert_eq!(wal_len(&path) > 0, replicated, "replicated: {replicated}");
     }
+}
+
+// ---- history -------------------------------------------------------------------
+
+fn history_of(s: &mut Store, name: Option<&str>) -> Vec<ChangeInfo> {
+    let op = GraphOp::History(HistoryQuery {
+        name: name.map(str::to_owned),
+        since: None,
+        project: None,
+        limit: 100,
+        before: None,
+    });
+    match apply(s, op) {
+        Outcome::History(page) => page.changes,
+        other => panic!("history answered {other:?}"),
+    }
+}
+
+fn undo(s: &mut Store, change_id: i64, force: bool) -> Result<Outcome, StoreError> {
+    s.apply(&GraphOp::Undo { change_id, force })
+}
+
+#[test]
+fn a_database_from_before_history_keeps_every_row_under_one_synthetic_change() {
+    let dir = temp_dir();
+    let path = dir.path().join("memory.db");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/before-history.db"
+    );
+    std::fs::copy(fixture, &path).expect("copies the fixture");
+    let mut s = Store::open(&path, Durability::Full).expect("migrates");
+    let g = graph(&mut s);
+    assert_eq!(names(&g), ["Alice", "Acme", "Bob"]);
+    assert_eq!(
+        g.entities[0].observations,
+        ["likes tea", "works remotely", "speaks Danish"]
+    );
+    assert_eq!(g.entities[2].observations, ["plays go"]);
+    assert_eq!(
+        g.relations,
+        [
+            rel("Alice", "Acme", "works_at"),
+            rel("Bob", "Alice", "knows")
+        ]
+    );
+    let unadopted: i64 = s
+        .connection()
+        .query_row(
+            "SELECT (SELECT count(*) FROM entities WHERE created_change IS NOT 1)
+                  + (SELECT count(*) FROM observations WHERE created_change IS NOT 1)
+                  + (SELECT count(*) FROM relations WHERE created_change IS NOT 1)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("counts");
+    assert_eq!(unadopted, 0);
+    // The seven writes' retry records moved into changes, after change 1.
+    assert_eq!(retry_records(&s), 7);
+    let alice = history_of(&mut s, Some("Alice"));
+    assert_eq!(alice.len(), 1);
+    assert_eq!((alice[0].id, alice[0].tool.as_str()), (1, BEFORE_HISTORY));
+    assert!(matches!(undo(&mut s, 1, true), Err(StoreError::Refused(_))));
+    // New writes are changes of their own and name reuse still works.
+    apply(&mut s, GraphOp::DeleteEntities(strings(&["Bob"])));
+    create(&mut s, vec![entity("Bob", "robot", &["beeps"])]);
+    let bob = history_of(&mut s, Some("Bob"));
+    let summaries: Vec<&str> = bob.iter().map(|c| c.summary.as_str()).collect();
+    assert_eq!(
+        summaries[..2],
+        ["created 1 entity (Bob)", "deleted 1 entity (Bob)"]
+    );
+}
+
+#[test]
+fn undo_of_a_delete_brings_back_the_entity_its_observations_in_order_and_its_relations() {
+    let mut s = store();
+    create(
+        &mut s,
+        vec![
+            entity("Alice", "person", &["one", "two", "three"]),
+            entity("Acme", "company", &[]),
+            entity("Zed", "person", &[]),
+        ],
+    );
+    apply(
+        &mut s,
+        GraphOp::CreateRelations(vec![
+            rel("Alice", "Acme", "works_at"),
+            rel("Zed", "Alice", "knows"),
+        ]),
+    );
+    let before = graph(&mut s);
+    apply(&mut s, GraphOp::DeleteEntities(strings(&["Alice"])));
+    // Another session writes meanwhile: new rows must not take Alice's ids.
+    create(&mut s, vec![entity("Bea", "person", &["four"])]);
+    let deleted = history_of(&mut s, Some("Alice"))[0].id;
+    let Outcome::Undone(u) = undo(&mut s, deleted, false).expect("undoes") else {
+        panic!("not an undo")
+    };
+    assert_eq!(u.undid, deleted);
+    let after = graph(&mut s);
+    assert_eq!(names(&after), ["Alice", "Acme", "Zed", "Bea"]);
+    assert_eq!(after.entities[0], before.entities[0]);
+    assert_eq!(after.relations, before.relations);
+    assert_eq!(found(&mut s, "three"), ["Alice"]);
+    // Undo of the undo deletes her again; undoing the delete twice is refused.
+    assert!(
+        matches!(undo(&mut s, deleted, false), Err(StoreError::Refused(m)) if m.contains(&u.change_id.to_string()))
+    );
+    undo(&mut s, u.change_id, false).expect("undo of the undo");
+    assert_eq!(names(&graph(&mut s)), ["Acme", "Zed", "Bea"]);
+}
+
+#[test]
+fn undo_refuses_when_a_later_change_touched_the_rows_unless_forced() {
+    let mut s = store();
+    create(&mut s, vec![entity("Alice", "person", &["one"])]);
+    let created = history_of(&mut s, None)[0].id;
+    apply(
+        &mut s,
+        GraphOp::AddObservations(vec![ObservationAdd {
+            entity_name: "Alice".into(),
+            contents: strings(&["two"]),
+        }]),
+    );
+    let later = history_of(&mut s, None)[0].id;
+    match undo(&mut s, created, false) {
+        Err(StoreError::Refused(m)) => assert!(m.contains(&format!("change {later}")), "{m}"),
+        other => panic!("not refused: {other:?}"),
+    }
+    assert_eq!(names(&graph(&mut s)), ["Alice"]);
+    undo(&mut s, created, true).expect("forced");
+    assert!(graph(&mut s).entities.is_empty());
+    assert!(
+        matches!(undo(&mut s, 999, false), Err(StoreError::Refused(m)) if m == "Change 999 not found")
+    );
+}
+
+#[test]
+fn supersede_replaces_in_place_and_undo_puts_the_old_text_back() {
+    let mut s = store();
+    create(
+        &mut s,
+        vec![entity("Alice", "person", &["one", "two", "three"])],
+    );
+    let op = GraphOp::SupersedeObservation {
+        entity_name: "Alice".into(),
+        old: "two".into(),
+        new: "2".into(),
+    };
+    let Outcome::Superseded { change_id, .. } = apply(&mut s, op) else {
+        panic!("not superseded")
+    };
+    assert_eq!(
+        graph(&mut s).entities[0].observations,
+        ["one", "2", "three"]
+    );
+    assert!(found(&mut s, "two").is_empty());
+    undo(&mut s, change_id, false).expect("undoes");
+    assert_eq!(
+        graph(&mut s).entities[0].observations,
+        ["one", "two", "three"]
+    );
+    assert_eq!(found(&mut s, "two"), ["Alice"]);
+    let missing = s.apply(&GraphOp::SupersedeObservation {
+        entity_name: "Alice".into(),
+        old: "nine".into(),
+        new: "9".into(),
+    });
+    assert!(
+        matches!(missing, Err(StoreError::Refused(m)) if m.starts_with("Observation not found: "))
+    );
+}
+
+#[test]
+fn purge_forgets_ended_rows_and_unreferenced_changes_but_no_live_row() {
+    let mut s = store();
+    create(
+        &mut s,
+        vec![entity("Alice", "person", &["one"]), entity("Bob", "p", &[])],
+    );
+    apply(&mut s, GraphOp::DeleteEntities(strings(&["Bob"])));
+    let before = graph(&mut s);
+    let dry = apply(
+        &mut s,
+        GraphOp::Purge {
+            before: now_millis() + 1_000,
+            dry_run: true,
+        },
+    );
+    assert_eq!(
+        dry,
+        Outcome::Purged(Purged {
+            changes: 1,
+            entities: 1,
+            observations: 0,
+            relations: 0
+        })
+    );
+    let done = apply(
+        &mut s,
+        GraphOp::Purge {
+            before: now_millis() + 1_000,
+            dry_run: false,
+        },
+    );
+    assert_eq!(done, dry);
+    assert_eq!(graph(&mut s), before);
+    let left: Vec<i64> = history_of(&mut s, None).iter().map(|c| c.id).collect();
+    assert_eq!(left, [1], "the create stays: Alice is live");
 }

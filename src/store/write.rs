@@ -1,4 +1,4 @@
-//! The six writing operations and the import merge, run inside a savepoint of the caller's
+//! The writing operations, run inside a savepoint of the caller's
 //! transaction (see [`super::Batch`]).
 //!
 //! Each checks everything that can fail on the caller's side (unknown
@@ -6,6 +6,7 @@
 //! without the savepoint; the savepoint is what makes SQLite failures
 //! atomic too.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -16,35 +17,69 @@ use crate::model::{
     ObservationAdd, ObservationDelete, Outcome, Relation,
 };
 
-/// Runs the write `op`; reads are refused (they run outside a write).
-pub(super) fn run(conn: &Connection, op: &GraphOp, now: i64) -> Result<Outcome, StoreError> {
+/// Runs the write `op` as part of change `change` (made at `now`); reads
+/// are refused (they run outside a write). Rows it makes name `change`, and
+/// rows it deletes move to the archive ended by `change` (see
+/// [`super::history`]).
+pub(super) fn run(
+    conn: &Connection,
+    op: &GraphOp,
+    now: i64,
+    change: i64,
+) -> Result<Outcome, StoreError> {
+    let ids = NextIds::load(conn)?;
+    let at = Stamp {
+        now,
+        change,
+        ids: &ids,
+    };
     Ok(match op {
         GraphOp::CreateEntities(entities) => {
-            Outcome::EntitiesCreated(create_entities(conn, entities, now)?)
+            Outcome::EntitiesCreated(create_entities(conn, entities, at)?)
         }
         GraphOp::CreateRelations(relations) => {
-            Outcome::RelationsCreated(create_relations(conn, relations, now)?)
+            Outcome::RelationsCreated(create_relations(conn, relations, at)?)
         }
         GraphOp::AddObservations(adds) => {
-            Outcome::ObservationsAdded(add_observations(conn, adds, now)?)
+            Outcome::ObservationsAdded(add_observations(conn, adds, at)?)
         }
-        GraphOp::DeleteEntities(names) => Outcome::EntitiesDeleted(delete_entities(conn, names)?),
+        GraphOp::DeleteEntities(names) => {
+            Outcome::EntitiesDeleted(delete_entities(conn, names, change)?)
+        }
         GraphOp::DeleteObservations(deletions) => {
-            Outcome::ObservationsDeleted(delete_observations(conn, deletions, now)?)
+            Outcome::ObservationsDeleted(delete_observations(conn, deletions, at)?)
         }
         GraphOp::DeleteRelations(relations) => {
-            Outcome::RelationsDeleted(delete_relations(conn, relations)?)
+            Outcome::RelationsDeleted(delete_relations(conn, relations, change)?)
         }
         GraphOp::Import {
             entities,
             relations,
-        } => Outcome::Imported(import(conn, entities, relations, now)?),
+        } => Outcome::Imported(import(conn, entities, relations, at)?),
+        GraphOp::SupersedeObservation {
+            entity_name,
+            old,
+            new,
+        } => {
+            super::history::supersede(conn, entity_name, old, new, now, change)?;
+            Outcome::Superseded {
+                entity_name: entity_name.clone(),
+                old: old.clone(),
+                new: new.clone(),
+                change_id: change,
+            }
+        }
+        GraphOp::Undo { change_id, force } => {
+            Outcome::Undone(super::history::undo(conn, *change_id, *force, now, change)?)
+        }
         GraphOp::ReadGraph
         | GraphOp::SearchNodes { .. }
         | GraphOp::OpenNodes(_)
         | GraphOp::ReadPage(_)
         | GraphOp::SearchMemory(_)
-        | GraphOp::Neighbors(_) => {
+        | GraphOp::Neighbors(_)
+        | GraphOp::History(_)
+        | GraphOp::Purge { .. } => {
             return Err(StoreError::ReadOnly(format!(
                 "{} is a read; it does not run in a write",
                 op.tool_name()
@@ -53,14 +88,59 @@ pub(super) fn run(conn: &Connection, op: &GraphOp, now: i64) -> Result<Outcome, 
     })
 }
 
+/// When a write happens: its time, its change and the ids its rows get.
+#[derive(Clone, Copy)]
+struct Stamp<'a> {
+    now: i64,
+    change: i64,
+    ids: &'a NextIds,
+}
+
+/// The ids new rows get: above every id in use, live *or archived*. SQLite
+/// alone would hand a deleted row's id (when it was the highest) to the
+/// next new row, and undo could not put the deleted row back in its place.
+pub(super) struct NextIds {
+    entity: Cell<i64>,
+    observation: Cell<i64>,
+    relation: Cell<i64>,
+}
+
+impl NextIds {
+    pub(super) fn load(conn: &Connection) -> Result<NextIds, StoreError> {
+        let next = |table: &str| -> Result<Cell<i64>, StoreError> {
+            let sql = format!(
+                "SELECT max(coalesce((SELECT max(id) FROM {table}), 0),
+                            coalesce((SELECT max(id) FROM {table}_ended), 0)) + 1"
+            );
+            Ok(Cell::new(
+                conn.prepare_cached(&sql)?.query_row([], |r| r.get(0))?,
+            ))
+        };
+        Ok(NextIds {
+            entity: next("entities")?,
+            observation: next("observations")?,
+            relation: next("relations")?,
+        })
+    }
+}
+
+/// Takes the id in `cell` when `inserted`.
+fn used(cell: &Cell<i64>, inserted: bool) -> bool {
+    if inserted {
+        cell.set(cell.get() + 1);
+    }
+    inserted
+}
+
 fn import(
     conn: &Connection,
     entities: &[Entity],
     relations: &[Relation],
-    now: i64,
+    at: Stamp,
 ) -> Result<ImportReport, StoreError> {
+    let now = at.now;
     let mut report = ImportReport::default();
-    let created = create_entities(conn, entities, now)?;
+    let created = create_entities(conn, entities, at)?;
     report.entities_created = created.created.len();
     report.observations_added = created.created.iter().map(|e| e.observations.len()).sum();
     // Entities that existed (or repeated in the batch): merge their observations.
@@ -78,22 +158,21 @@ fn import(
         };
         merged.insert(entity.name.as_str());
         for content in &entity.observations {
-            if writer.add(id, content, now)? {
+            if writer.add(id, content, at)? {
                 report.observations_added += 1;
             }
         }
     }
     report.entities_merged = merged.len();
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO relations (from_id, to_id, relation_type, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (from_id, to_id, relation_type) DO NOTHING",
-    )?;
+    let mut insert = conn.prepare_cached(INSERT_RELATION)?;
     for r in relations {
         let (Some(from), Some(to)) = (entity_id(conn, &r.from)?, entity_id(conn, &r.to)?) else {
             report.dangling.push(r.clone());
             continue;
         };
-        if insert.execute(params![from, to, r.relation_type, now])? == 1 {
+        let id = at.ids.relation.get();
+        let inserted = insert.execute(params![from, to, r.relation_type, now, at.change, id])? == 1;
+        if used(&at.ids.relation, inserted) {
             report.relations_created += 1;
         } else {
             report.relations_existing += 1;
@@ -102,16 +181,22 @@ fn import(
     Ok(report)
 }
 
+const INSERT_RELATION: &str = "INSERT INTO relations
+     (from_id, to_id, relation_type, created_at, created_change, id)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+     ON CONFLICT (from_id, to_id, relation_type) DO NOTHING";
+
 fn create_entities(
     conn: &Connection,
     entities: &[Entity],
-    now: i64,
+    at: Stamp,
 ) -> Result<CreatedEntities, StoreError> {
     let mut result = CreatedEntities::default();
     let mut seen = HashSet::new();
     let mut skipped = HashSet::new();
     let mut insert = conn.prepare_cached(
-        "INSERT INTO entities (name, entity_type, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+        "INSERT INTO entities (name, entity_type, created_at, updated_at, created_change, id)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5)
          ON CONFLICT (name) DO NOTHING",
     )?;
     let mut index = conn.prepare_cached("INSERT INTO entity_fts (rowid, text) VALUES (?1, ?2)")?;
@@ -121,7 +206,16 @@ fn create_entities(
     let mut writer = ObservationWriter::new(conn)?;
     for entity in entities {
         let fresh = seen.insert(entity.name.as_str())
-            && insert.execute(params![entity.name, entity.entity_type, now])? == 1;
+            && used(
+                &at.ids.entity,
+                insert.execute(params![
+                    entity.name,
+                    entity.entity_type,
+                    at.now,
+                    at.change,
+                    at.ids.entity.get()
+                ])? == 1,
+            );
         if !fresh {
             if skipped.insert(entity.name.as_str()) {
                 result.skipped.push(entity.name.clone());
@@ -142,7 +236,7 @@ fn create_entities(
         ])?;
         let mut observations = Vec::with_capacity(entity.observations.len());
         for content in &entity.observations {
-            if writer.add(id, content, now)? {
+            if writer.add(id, content, at)? {
                 observations.push(content.clone());
             }
         }
@@ -168,7 +262,8 @@ impl<'c> ObservationWriter<'c> {
     fn new(conn: &'c Connection) -> Result<Self, StoreError> {
         Ok(ObservationWriter {
             insert: conn.prepare_cached(
-                "INSERT INTO observations (entity_id, content, created_at) VALUES (?1, ?2, ?3)
+                "INSERT INTO observations (entity_id, content, created_at, created_change, id)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (entity_id, content) DO NOTHING",
             )?,
             index: conn
@@ -182,8 +277,14 @@ impl<'c> ObservationWriter<'c> {
 
     /// Adds one observation unless the entity already has it; returns
     /// whether it was added.
-    fn add(&mut self, entity_id: i64, content: &str, now: i64) -> Result<bool, StoreError> {
-        let added = self.insert.execute(params![entity_id, content, now])? == 1;
+    fn add(&mut self, entity_id: i64, content: &str, at: Stamp) -> Result<bool, StoreError> {
+        let id = at.ids.observation.get();
+        let added = used(
+            &at.ids.observation,
+            self.insert
+                .execute(params![entity_id, content, at.now, at.change, id])?
+                == 1,
+        );
         if added {
             let id = self.conn.last_insert_rowid();
             self.index.execute(params![id, content.to_lowercase()])?;
@@ -222,7 +323,7 @@ fn resolve<'a>(
 fn create_relations(
     conn: &Connection,
     relations: &[Relation],
-    now: i64,
+    at: Stamp,
 ) -> Result<Vec<Relation>, StoreError> {
     let ids = resolve(
         conn,
@@ -230,14 +331,14 @@ fn create_relations(
             .iter()
             .flat_map(|r| [r.from.as_str(), r.to.as_str()]),
     )?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO relations (from_id, to_id, relation_type, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (from_id, to_id, relation_type) DO NOTHING",
-    )?;
+    let mut insert = conn.prepare_cached(INSERT_RELATION)?;
     let mut created = Vec::new();
     for r in relations {
         let (from, to) = (ids[r.from.as_str()], ids[r.to.as_str()]);
-        if insert.execute(params![from, to, r.relation_type, now])? == 1 {
+        let id = at.ids.relation.get();
+        let inserted =
+            insert.execute(params![from, to, r.relation_type, at.now, at.change, id])? == 1;
+        if used(&at.ids.relation, inserted) {
             created.push(r.clone());
         }
     }
@@ -247,7 +348,7 @@ fn create_relations(
 fn add_observations(
     conn: &Connection,
     adds: &[ObservationAdd],
-    now: i64,
+    at: Stamp,
 ) -> Result<Vec<AddedObservations>, StoreError> {
     let ids = resolve(conn, adds.iter().map(|a| a.entity_name.as_str()))?;
     let mut touch = conn.prepare_cached("UPDATE entities SET updated_at = ?2 WHERE id = ?1")?;
@@ -257,12 +358,12 @@ fn add_observations(
         let id = ids[add.entity_name.as_str()];
         let mut added = Vec::new();
         for content in &add.contents {
-            if writer.add(id, content, now)? {
+            if writer.add(id, content, at)? {
                 added.push(content.clone());
             }
         }
         if !added.is_empty() {
-            touch.execute(params![id, now])?;
+            touch.execute(params![id, at.now])?;
         }
         results.push(AddedObservations {
             entity_name: add.entity_name.clone(),
@@ -272,8 +373,12 @@ fn add_observations(
     Ok(results)
 }
 
-fn delete_entities(conn: &Connection, names: &[String]) -> Result<Deleted<String>, StoreError> {
-    let mut delete = conn.prepare_cached("DELETE FROM entities WHERE name = ?1")?;
+fn delete_entities(
+    conn: &Connection,
+    names: &[String],
+    change: i64,
+) -> Result<Deleted<String>, StoreError> {
+    let mut delete = conn.prepare_cached("DELETE FROM entities WHERE id = ?1")?;
     let mut seen = HashSet::new();
     let mut report = Deleted {
         requested: 0,
@@ -282,11 +387,15 @@ fn delete_entities(conn: &Connection, names: &[String]) -> Result<Deleted<String
     };
     for name in names.iter().filter(|n| seen.insert(n.as_str())) {
         report.requested += 1;
-        // Observations, relations and index rows go by cascade and triggers.
-        if delete.execute([name])? == 1 {
-            report.deleted += 1;
-        } else {
-            report.missing.push(name.clone());
+        // Observations, relations and index rows go by cascade and
+        // triggers, once the archive holds them all.
+        match entity_id(conn, name)? {
+            Some(id) => {
+                super::history::archive_entity(conn, id, change)?;
+                delete.execute([id])?;
+                report.deleted += 1;
+            }
+            None => report.missing.push(name.clone()),
         }
     }
     Ok(report)
@@ -295,10 +404,12 @@ fn delete_entities(conn: &Connection, names: &[String]) -> Result<Deleted<String
 fn delete_observations(
     conn: &Connection,
     deletions: &[ObservationDelete],
-    now: i64,
+    at: Stamp,
 ) -> Result<Deleted<MissingObservation>, StoreError> {
-    let mut delete =
-        conn.prepare_cached("DELETE FROM observations WHERE entity_id = ?1 AND content = ?2")?;
+    let now = at.now;
+    let mut find =
+        conn.prepare_cached("SELECT id FROM observations WHERE entity_id = ?1 AND content = ?2")?;
+    let mut delete = conn.prepare_cached("DELETE FROM observations WHERE id = ?1")?;
     let mut touch = conn.prepare_cached("UPDATE entities SET updated_at = ?2 WHERE id = ?1")?;
     let mut seen = HashSet::new();
     let mut missing_entities = HashSet::new();
@@ -326,7 +437,12 @@ fn delete_observations(
         };
         let before = report.deleted;
         for content in contents {
-            if delete.execute(params![id, content])? == 1 {
+            let found: Option<i64> = find
+                .query_row(params![id, content], |r| r.get(0))
+                .optional()?;
+            if let Some(observation) = found {
+                super::history::archive_observation(conn, observation, at.change)?;
+                delete.execute([observation])?;
                 report.deleted += 1;
             } else {
                 report.missing.push(MissingObservation::Observation {
@@ -345,13 +461,15 @@ fn delete_observations(
 fn delete_relations(
     conn: &Connection,
     relations: &[Relation],
+    change: i64,
 ) -> Result<Deleted<Relation>, StoreError> {
-    let mut delete = conn.prepare_cached(
-        "DELETE FROM relations
+    let mut find = conn.prepare_cached(
+        "SELECT id FROM relations
          WHERE from_id = (SELECT id FROM entities WHERE name = ?1)
            AND to_id = (SELECT id FROM entities WHERE name = ?2)
            AND relation_type = ?3",
     )?;
+    let mut delete = conn.prepare_cached("DELETE FROM relations WHERE id = ?1")?;
     let mut seen = HashSet::new();
     let mut report = Deleted {
         requested: 0,
@@ -360,11 +478,59 @@ fn delete_relations(
     };
     for r in relations.iter().filter(|r| seen.insert(*r)) {
         report.requested += 1;
-        if delete.execute(params![r.from, r.to, r.relation_type])? == 1 {
+        let found: Option<i64> = find
+            .query_row(params![r.from, r.to, r.relation_type], |row| row.get(0))
+            .optional()?;
+        if let Some(relation) = found {
+            super::history::archive_relation(conn, relation, change)?;
+            delete.execute([relation])?;
             report.deleted += 1;
         } else {
             report.missing.push(r.clone());
         }
     }
     Ok(report)
+}
+
+/// Adds entity `id`'s rows to the search indexes (for a row put back).
+pub(super) fn index_entity(
+    conn: &Connection,
+    id: i64,
+    name: &str,
+    entity_type: &str,
+) -> Result<(), StoreError> {
+    let text = format!("{}\n{}", name.to_lowercase(), entity_type.to_lowercase());
+    conn.prepare_cached("INSERT INTO entity_fts (rowid, text) VALUES (?1, ?2)")?
+        .execute(params![id, text])?;
+    conn.prepare_cached("INSERT INTO word_fts (rowid, name, type, body) VALUES (-?1, ?2, ?3, '')")?
+        .execute(params![
+            id,
+            super::words::index_text(name),
+            super::words::index_text(entity_type)
+        ])?;
+    Ok(())
+}
+
+/// Adds observation `id`'s rows to the search indexes (for a row put back
+/// or rewritten in place).
+pub(super) fn index_observation(
+    conn: &Connection,
+    id: i64,
+    content: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO observation_fts (rowid, text) VALUES (?1, ?2)")?
+        .execute(params![id, content.to_lowercase()])?;
+    conn.prepare_cached("INSERT INTO word_fts (rowid, name, type, body) VALUES (?1, '', '', ?2)")?
+        .execute(params![id, super::words::index_text(content)])?;
+    Ok(())
+}
+
+/// Removes observation `id`'s rows from the search indexes, before its
+/// content is rewritten in place (the triggers only fire on delete).
+pub(super) fn unindex_observation(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM observation_fts WHERE rowid = ?1")?
+        .execute([id])?;
+    conn.prepare_cached("DELETE FROM word_fts WHERE rowid = ?1")?
+        .execute([id])?;
+    Ok(())
 }

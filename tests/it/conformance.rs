@@ -259,12 +259,21 @@ fn replay_of_the_official_session_matches() {
 fn check_tool_list(ours: &Value, recorded: &Value) {
     let ours = ours["tools"].as_array().expect("tools");
     let recorded = recorded["tools"].as_array().expect("tools");
-    assert_eq!(ours.len(), recorded.len() + 2);
+    assert_eq!(ours.len(), recorded.len() + 5);
     let own: Vec<&str> = ours[recorded.len()..]
         .iter()
         .map(|t| t["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(own, ["search_memory", "get_neighbors"]);
+    assert_eq!(
+        own,
+        [
+            "search_memory",
+            "get_neighbors",
+            "memory_history",
+            "undo",
+            "supersede_observation"
+        ]
+    );
     for (mine, theirs) in ours.iter().zip(recorded) {
         let mut mine = mine.clone();
         if ["read_graph", "search_nodes", "open_nodes"]

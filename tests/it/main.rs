@@ -7,6 +7,7 @@ mod conformance;
 mod daemon;
 #[cfg(unix)]
 mod faults;
+mod history;
 mod hooks;
 #[cfg(unix)]
 mod hostile;

@@ -121,6 +121,7 @@ fn every_state_has_its_step() {
         ("older protocol: signal it", locked(probe(refused(PROTOCOL_VERSION - 1, OLDER))), &fresh, early, Step::Terminate { pid: OLD_PID }),
         ("older protocol, already signalled: never twice", locked(probe(refused(PROTOCOL_VERSION - 1, OLDER))), &signalled, early, Step::Wait),
         ("older protocol that stays: give up", locked(probe(refused(PROTOCOL_VERSION - 1, OLDER))), &signalled, too_late, Step::Fail(Failure::OldDaemonStays { version: OLDER.into(), pid: OLD_PID })),
+        ("older protocol of this very version: signal it too", locked(probe(refused(PROTOCOL_VERSION - 1, env!("CARGO_PKG_VERSION")))), &fresh, early, Step::Terminate { pid: OLD_PID }),
         ("newer protocol: upgrade this binary", locked(probe(refused(PROTOCOL_VERSION + 1, NEWER))), &fresh, early, Step::Fail(Failure::DaemonNewer { version: NEWER.into(), protocol: PROTOCOL_VERSION + 1 })),
         ("refused by a newer version of no newer protocol: say why", locked(probe(refused(PROTOCOL_VERSION, NEWER))), &fresh, early, Step::Fail(Failure::Refused(format!("this daemon speaks protocol {PROTOCOL_VERSION}")))),
 
