@@ -47,10 +47,12 @@ fn durations_parse_in_each_unit_up_to_the_largest() {
         ("90s", 90),
         (" 30m ", 1_800),
         ("2h", 7_200),
+        ("90d", 7_776_000),
         (&max.to_string(), max),
         (&format!("{max}s"), max),
         (&format!("{}m", max / 60), max / 60 * 60),
         (&format!("{}h", max / 3600), max / 3600 * 3600),
+        (&format!("{}d", max / 86_400), max / 86_400 * 86_400),
     ] {
         assert_eq!(
             parse_duration(text),
@@ -66,6 +68,7 @@ fn durations_past_the_largest_are_refused_not_wrapped() {
     for text in [
         format!("{}m", max / 60 + 1),
         format!("{}h", max / 3600 + 1),
+        format!("{}d", max / 86_400 + 1),
         format!("{}", u128::from(max) + 1),
         format!("{}h", u128::from(max) * 10),
     ] {
@@ -80,8 +83,8 @@ fn malformed_durations_say_what_a_duration_looks_like() {
         ("", "is not a duration like 90s, 30m or 2h"),
         ("m", "is not a duration like 90s, 30m or 2h"),
         ("-5s", "is not a duration like 90s, 30m or 2h"),
-        ("1.5h", "unknown unit \".5h\": use s, m or h"),
-        ("5d", "unknown unit \"d\": use s, m or h"),
+        ("1.5h", "unknown unit \".5h\": use s, m, h or d"),
+        ("5w", "unknown unit \"w\": use s, m, h or d"),
     ] {
         let err = parse_duration(text).expect_err(text);
         assert!(err.contains(expected), "{text:?}: {err}");
