@@ -332,6 +332,14 @@ fn http_sessions_and_shims_share_writes_tools_and_notices() {
     let found = http.call_ok("open_nodes", json!({"names": ["FromShim"]}));
     assert_eq!(found["entities"][0]["name"], "FromShim", "{found:#}");
 
+    // History credits the HTTP write to the token's name, the shim's to the
+    // local user.
+    let history = http.call_ok("memory_history", json!({"name": "FromHttp"}));
+    assert_eq!(history["changes"][0]["actor"], "alice", "{history:#}");
+    let history = shim.call_ok("memory_history", json!({"name": "FromShim"}));
+    let actor = &history["changes"][0]["actor"];
+    assert!(actor.is_string() && actor != "alice", "{history:#}");
+
     // A shim's write is a notice on the HTTP session's stream.
     http.rpc(
         "resources/subscribe",
