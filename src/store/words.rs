@@ -62,9 +62,18 @@ pub const MAX_WORDS: usize = 16;
 pub const MAX_RANKED: usize = 1_000;
 /// Rankings kept for their cursors.
 pub const KEPT_RANKINGS: usize = 64;
-/// Index rows read per query word, best first: a word found in more rows
-/// than this is common enough that its weakest rows cannot lift an entity.
+/// Index rows read per query word. They are read in rowid order, not best
+/// first: sorting by BM25 would score every row that holds the word, which
+/// is what made common words slow. Entity rows have negative rowids, so a
+/// word's names and types are read before its observations; below this
+/// many rows every row is read anyway, so the cut only touches words common
+/// enough that a weak observation of theirs cannot lift an entity.
 const ROWS_PER_WORD: i64 = 2_000;
+/// Index rows whose text is checked against the substring rule, per kind
+/// (names and types, observations), in rowid order: more than this many
+/// rows only hold a query's words when they are common, and then the
+/// ranking keeps at most [`MAX_RANKED`] hits anyway.
+const SUBSTRING_ROWS: i64 = 5_000;
 /// Characters of a snippet.
 pub const SNIPPET_CHARS: usize = 200;
 
@@ -253,9 +262,8 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
     // Per entity: the best score for each word it matches.
     let mut by_word: HashMap<i64, Vec<f64>> = HashMap::new();
     let mut observation_rows: Vec<(i64, usize, f64)> = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT rowid, rank FROM word_fts WHERE word_fts MATCH ?1 ORDER BY rank LIMIT ?2",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid, rank FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
     let phrases: Vec<String> = match &words {
         Rankable::Rare(words) => words.iter().map(|w| quote(w)).collect(),
         // Only common words: the rows that hold all of them, as one word.
@@ -393,8 +401,9 @@ fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: u
 /// The entities `search_nodes` would find for `query`, each with whether
 /// the query is in its name or type. The trigram indexes give candidate
 /// rows (entity rows and observation rows apart, so no entity's other
-/// observations are read); queries under three characters scan, and keep
-/// the first [`MAX_RANKED`] rows of each kind.
+/// observations are read), at most [`SUBSTRING_ROWS`] of each kind; queries
+/// under three characters scan, and keep the first [`MAX_RANKED`] rows of
+/// each kind.
 fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, StoreError> {
     let needle = query.to_lowercase();
     if let Some(phrase) = whole_words_of(&needle) {
@@ -406,8 +415,9 @@ fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, St
         ("", "")
     } else {
         (
-            "e.id IN (SELECT rowid FROM entity_fts WHERE entity_fts MATCH :grams) AND ",
-            "o.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams) AND ",
+            "e.id IN (SELECT rowid FROM entity_fts WHERE entity_fts MATCH :grams LIMIT :rows) AND ",
+            "o.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams \
+             LIMIT :rows) AND ",
         )
     };
     let cap = if grams.is_empty() { " LIMIT :cap" } else { "" };
@@ -436,6 +446,7 @@ fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, St
             params.push((":cap", &cap_value));
         } else {
             params.push((":grams", &picked));
+            params.push((":rows", &SUBSTRING_ROWS));
         }
         let mut rows = stmt.query(params.as_slice())?;
         while let Some(row) = rows.next()? {
@@ -446,11 +457,14 @@ fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, St
 }
 
 /// For a query of several words, an FTS5 query for rows that can hold it as
-/// a substring: each inner word is a whole word of such a row, and the last
-/// one begins a word (`"inner" … "last"*`); the first may be the end of a
-/// longer word, so it is left to the substring check. `None` when the words
-/// do not narrow enough (one word, a short last word without inner ones) or
-/// hold characters the word index treats otherwise (`_ - .`).
+/// a substring: the inner words are whole words of such a row, next to each
+/// other, and the last one begins the word after them (the phrase
+/// `"inner … last"*`); the first may be the end of a longer word, so it is
+/// left to the substring check. Inner words are plain, so no compound's
+/// parts (which the index holds right after the compound) can come between
+/// them. `None` when the words do not narrow enough (one word, a short last
+/// word without inner ones) or hold characters the word index treats
+/// otherwise (`_ - .`).
 fn whole_words_of(needle: &str) -> Option<String> {
     let words: Vec<&str> = needle.split(' ').collect();
     if words.len() < 2 || needle.split(' ').any(|w| w.is_empty()) {
@@ -465,12 +479,11 @@ fn whole_words_of(needle: &str) -> Option<String> {
     if rest.len() == 1 && last.chars().count() < 3 {
         return None;
     }
-    let mut phrase: Vec<String> = rest[..rest.len() - 1].iter().map(|w| quote(w)).collect();
-    phrase.push(format!("{}*", quote(last)));
-    Some(phrase.join(" "))
+    Some(format!("{}*", quote(&rest.join(" "))))
 }
 
-/// [`substring_hits`] for rows the word index narrows to.
+/// [`substring_hits`] for rows the word index narrows to, at most
+/// 2 × [`SUBSTRING_ROWS`] of them.
 fn substring_hits_by_words(
     conn: &Connection,
     needle: &str,
@@ -478,8 +491,11 @@ fn substring_hits_by_words(
 ) -> Result<Vec<(i64, bool)>, StoreError> {
     let mut entity_rows = Vec::new();
     let mut observation_rows = Vec::new();
-    let mut stmt = conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1")?;
-    let mut rows = stmt.query([phrase])?;
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
+    // Names and types (negative rowids) come first, so they are never the
+    // rows the cap leaves out.
+    let mut rows = stmt.query(rusqlite::params![phrase, 2 * SUBSTRING_ROWS])?;
     while let Some(row) = rows.next()? {
         let rowid: i64 = row.get(0)?;
         if rowid < 0 {
