@@ -19,7 +19,9 @@
 //! over the words it matches, plus a bonus when the whole query is a
 //! substring in the official sense (`search_nodes`'s rule, so whatever
 //! `search_nodes` finds is found here too), and a large one when the query
-//! *is* its name, case folded. Ties go to the most recently updated.
+//! *is* its name, case folded. Hits are ordered by the exact name first,
+//! then by how many distinct query words they match (a substring hit counts
+//! as matching all), then by score; ties go to the most recently updated.
 //!
 //! Which hits count: all words must match when that gives at least `limit`
 //! results; otherwise fewer may, but with three or more words a hit must
@@ -331,6 +333,7 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
         .filter(|(_, in_name)| **in_name)
         .map(|(id, _)| *id)
         .collect();
+    let literal: std::collections::HashSet<i64> = substring_by_entity.keys().copied().collect();
     for (id, in_name) in substring_by_entity {
         let bonus = if in_name {
             SUBSTRING_IN_NAME_BONUS
@@ -347,9 +350,19 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
     // the type filter and the tie-break. Without a type filter only the
     // best-scored candidates can be ranked, and those whose name holds the
     // query (where an exact name is), so only those are read.
+    // Holding the whole query counts as matching all of its words.
+    let words_of = |id: i64| {
+        if literal.contains(&id) {
+            all
+        } else {
+            by_word.get(&id).map_or(0, matched)
+        }
+    };
     let mut candidates: Vec<(i64, f64)> = scores.iter().map(|(id, s)| (*id, *s)).collect();
     if q.entity_types.is_empty() && candidates.len() > MAX_RANKED {
-        candidates.select_nth_unstable_by(MAX_RANKED, |a, b| b.1.total_cmp(&a.1));
+        candidates.select_nth_unstable_by(MAX_RANKED, |a, b| {
+            words_of(b.0).cmp(&words_of(a.0)).then(b.1.total_cmp(&a.1))
+        });
         candidates.truncate(MAX_RANKED);
         let kept: std::collections::HashSet<i64> = candidates.iter().map(|c| c.0).collect();
         for id in in_names {
@@ -364,7 +377,8 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
     )?;
     let mut rows = stmt.query([ids])?;
     let folded = q.query.trim().to_lowercase();
-    let mut ranked: Vec<(f64, i64, i64)> = Vec::with_capacity(scores.len());
+    // (exact name, query words matched, score, updated_at, id), best first.
+    let mut ranked: Vec<(bool, usize, f64, i64, i64)> = Vec::with_capacity(scores.len());
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
         let name: String = row.get(1)?;
@@ -373,16 +387,23 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
             continue;
         }
         let mut score = scores.get(&id).copied().unwrap_or(0.0);
-        if name.to_lowercase() == folded {
+        let exact = name.to_lowercase() == folded;
+        if exact {
             score += EXACT_NAME_BONUS;
         }
-        ranked.push((score, row.get(3)?, id));
+        ranked.push((exact, words_of(id), score, row.get(3)?, id));
     }
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
+    ranked.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then(b.2.total_cmp(&a.2))
+            .then(b.3.cmp(&a.3))
+            .then(b.4.cmp(&a.4))
+    });
     ranked.truncate(MAX_RANKED);
     Ok(ranked
         .into_iter()
-        .map(|(score, _, id)| Hit {
+        .map(|(_, _, score, _, id)| Hit {
             id,
             score: (score * 100.0).round() as i64,
         })
