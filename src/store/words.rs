@@ -19,7 +19,9 @@
 //! over the words it matches, plus a bonus when the whole query is a
 //! substring in the official sense (`search_nodes`'s rule, so whatever
 //! `search_nodes` finds is found here too), and a large one when the query
-//! *is* its name, case folded. Ties go to the most recently updated.
+//! *is* its name, case folded. Hits are ordered by the exact name first,
+//! then by how many distinct query words they match (a substring hit counts
+//! as matching all), then by score; ties go to the most recently updated.
 //!
 //! Which hits count: all words must match when that gives at least `limit`
 //! results; otherwise fewer may, but with three or more words a hit must
@@ -62,9 +64,18 @@ pub const MAX_WORDS: usize = 16;
 pub const MAX_RANKED: usize = 1_000;
 /// Rankings kept for their cursors.
 pub const KEPT_RANKINGS: usize = 64;
-/// Index rows read per query word, best first: a word found in more rows
-/// than this is common enough that its weakest rows cannot lift an entity.
+/// Index rows read per query word. They are read in rowid order, not best
+/// first: sorting by BM25 would score every row that holds the word, which
+/// is what made common words slow. Entity rows have negative rowids, so a
+/// word's names and types are read before its observations; below this
+/// many rows every row is read anyway, so the cut only touches words common
+/// enough that a weak observation of theirs cannot lift an entity.
 const ROWS_PER_WORD: i64 = 2_000;
+/// Index rows whose text is checked against the substring rule, per kind
+/// (names and types, observations), in rowid order: more than this many
+/// rows only hold a query's words when they are common, and then the
+/// ranking keeps at most [`MAX_RANKED`] hits anyway.
+const SUBSTRING_ROWS: i64 = 5_000;
 /// Characters of a snippet.
 pub const SNIPPET_CHARS: usize = 200;
 
@@ -253,9 +264,8 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
     // Per entity: the best score for each word it matches.
     let mut by_word: HashMap<i64, Vec<f64>> = HashMap::new();
     let mut observation_rows: Vec<(i64, usize, f64)> = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT rowid, rank FROM word_fts WHERE word_fts MATCH ?1 ORDER BY rank LIMIT ?2",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid, rank FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
     let phrases: Vec<String> = match &words {
         Rankable::Rare(words) => words.iter().map(|w| quote(w)).collect(),
         // Only common words: the rows that hold all of them, as one word.
@@ -323,6 +333,7 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
         .filter(|(_, in_name)| **in_name)
         .map(|(id, _)| *id)
         .collect();
+    let literal: std::collections::HashSet<i64> = substring_by_entity.keys().copied().collect();
     for (id, in_name) in substring_by_entity {
         let bonus = if in_name {
             SUBSTRING_IN_NAME_BONUS
@@ -339,9 +350,19 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
     // the type filter and the tie-break. Without a type filter only the
     // best-scored candidates can be ranked, and those whose name holds the
     // query (where an exact name is), so only those are read.
+    // Holding the whole query counts as matching all of its words.
+    let words_of = |id: i64| {
+        if literal.contains(&id) {
+            all
+        } else {
+            by_word.get(&id).map_or(0, matched)
+        }
+    };
     let mut candidates: Vec<(i64, f64)> = scores.iter().map(|(id, s)| (*id, *s)).collect();
     if q.entity_types.is_empty() && candidates.len() > MAX_RANKED {
-        candidates.select_nth_unstable_by(MAX_RANKED, |a, b| b.1.total_cmp(&a.1));
+        candidates.select_nth_unstable_by(MAX_RANKED, |a, b| {
+            words_of(b.0).cmp(&words_of(a.0)).then(b.1.total_cmp(&a.1))
+        });
         candidates.truncate(MAX_RANKED);
         let kept: std::collections::HashSet<i64> = candidates.iter().map(|c| c.0).collect();
         for id in in_names {
@@ -356,7 +377,8 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
     )?;
     let mut rows = stmt.query([ids])?;
     let folded = q.query.trim().to_lowercase();
-    let mut ranked: Vec<(f64, i64, i64)> = Vec::with_capacity(scores.len());
+    // (exact name, query words matched, score, updated_at, id), best first.
+    let mut ranked: Vec<(bool, usize, f64, i64, i64)> = Vec::with_capacity(scores.len());
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
         let name: String = row.get(1)?;
@@ -365,16 +387,23 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
             continue;
         }
         let mut score = scores.get(&id).copied().unwrap_or(0.0);
-        if name.to_lowercase() == folded {
+        let exact = name.to_lowercase() == folded;
+        if exact {
             score += EXACT_NAME_BONUS;
         }
-        ranked.push((score, row.get(3)?, id));
+        ranked.push((exact, words_of(id), score, row.get(3)?, id));
     }
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
+    ranked.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then(b.2.total_cmp(&a.2))
+            .then(b.3.cmp(&a.3))
+            .then(b.4.cmp(&a.4))
+    });
     ranked.truncate(MAX_RANKED);
     Ok(ranked
         .into_iter()
-        .map(|(score, _, id)| Hit {
+        .map(|(_, _, score, _, id)| Hit {
             id,
             score: (score * 100.0).round() as i64,
         })
@@ -393,8 +422,9 @@ fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: u
 /// The entities `search_nodes` would find for `query`, each with whether
 /// the query is in its name or type. The trigram indexes give candidate
 /// rows (entity rows and observation rows apart, so no entity's other
-/// observations are read); queries under three characters scan, and keep
-/// the first [`MAX_RANKED`] rows of each kind.
+/// observations are read), at most [`SUBSTRING_ROWS`] of each kind; queries
+/// under three characters scan, and keep the first [`MAX_RANKED`] rows of
+/// each kind.
 fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, StoreError> {
     let needle = query.to_lowercase();
     if let Some(phrase) = whole_words_of(&needle) {
@@ -406,8 +436,9 @@ fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, St
         ("", "")
     } else {
         (
-            "e.id IN (SELECT rowid FROM entity_fts WHERE entity_fts MATCH :grams) AND ",
-            "o.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams) AND ",
+            "e.id IN (SELECT rowid FROM entity_fts WHERE entity_fts MATCH :grams LIMIT :rows) AND ",
+            "o.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams \
+             LIMIT :rows) AND ",
         )
     };
     let cap = if grams.is_empty() { " LIMIT :cap" } else { "" };
@@ -436,6 +467,7 @@ fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, St
             params.push((":cap", &cap_value));
         } else {
             params.push((":grams", &picked));
+            params.push((":rows", &SUBSTRING_ROWS));
         }
         let mut rows = stmt.query(params.as_slice())?;
         while let Some(row) = rows.next()? {
@@ -446,11 +478,14 @@ fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, St
 }
 
 /// For a query of several words, an FTS5 query for rows that can hold it as
-/// a substring: each inner word is a whole word of such a row, and the last
-/// one begins a word (`"inner" … "last"*`); the first may be the end of a
-/// longer word, so it is left to the substring check. `None` when the words
-/// do not narrow enough (one word, a short last word without inner ones) or
-/// hold characters the word index treats otherwise (`_ - .`).
+/// a substring: the inner words are whole words of such a row, next to each
+/// other, and the last one begins the word after them (the phrase
+/// `"inner … last"*`); the first may be the end of a longer word, so it is
+/// left to the substring check. Inner words are plain, so no compound's
+/// parts (which the index holds right after the compound) can come between
+/// them. `None` when the words do not narrow enough (one word, a short last
+/// word without inner ones) or hold characters the word index treats
+/// otherwise (`_ - .`).
 fn whole_words_of(needle: &str) -> Option<String> {
     let words: Vec<&str> = needle.split(' ').collect();
     if words.len() < 2 || needle.split(' ').any(|w| w.is_empty()) {
@@ -465,12 +500,11 @@ fn whole_words_of(needle: &str) -> Option<String> {
     if rest.len() == 1 && last.chars().count() < 3 {
         return None;
     }
-    let mut phrase: Vec<String> = rest[..rest.len() - 1].iter().map(|w| quote(w)).collect();
-    phrase.push(format!("{}*", quote(last)));
-    Some(phrase.join(" "))
+    Some(format!("{}*", quote(&rest.join(" "))))
 }
 
-/// [`substring_hits`] for rows the word index narrows to.
+/// [`substring_hits`] for rows the word index narrows to, at most
+/// 2 × [`SUBSTRING_ROWS`] of them.
 fn substring_hits_by_words(
     conn: &Connection,
     needle: &str,
@@ -478,8 +512,11 @@ fn substring_hits_by_words(
 ) -> Result<Vec<(i64, bool)>, StoreError> {
     let mut entity_rows = Vec::new();
     let mut observation_rows = Vec::new();
-    let mut stmt = conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1")?;
-    let mut rows = stmt.query([phrase])?;
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
+    // Names and types (negative rowids) come first, so they are never the
+    // rows the cap leaves out.
+    let mut rows = stmt.query(rusqlite::params![phrase, 2 * SUBSTRING_ROWS])?;
     while let Some(row) = rows.next()? {
         let rowid: i64 = row.get(0)?;
         if rowid < 0 {
