@@ -94,25 +94,14 @@ pub fn format_list(tokens: &[TokenInfo]) -> String {
     out
 }
 
-/// Milliseconds since the epoch as `YYYY-MM-DD HH:MM UTC`.
+/// Milliseconds since the epoch as `YYYY-MM-DD HH:MM UTC`: the RFC 3339
+/// form the tools print, cut to the minute for a table.
 fn utc(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rest / 3600,
-        (rest % 3600) / 60
-    )
+    let at = crate::shim::render::rfc3339(millis);
+    match (at.get(..10), at.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => at,
+    }
 }
 
 #[cfg(test)]
