@@ -529,67 +529,15 @@ fn an_older_daemon_is_asked_to_stop_and_replaced() {
 /// A daemon that speaks an older protocol cannot read a `Shutdown`; the
 /// shim stops it with SIGTERM (to the pid its refusal names) and starts its
 /// own. The "old daemon" is a stand-in: a process that only waits to be
-/// signalled, and a listener in this test that answers for it.
+/// signalled, and a listener that answers for it (`support::OldDaemon`).
 #[test]
 #[cfg(unix)]
 fn a_daemon_of_an_older_protocol_is_terminated_and_replaced() {
-    use interprocess::local_socket::traits::tokio::Listener as _;
-    use memgraphd::instance::{lock::InstanceLock, socket};
-    use memgraphd::protocol::{self, ClientFrame, Refused, ServerFrame};
-
     let env = TestEnv::new();
-    let mut old_process = std::process::Command::new("sleep")
-        .arg("60")
-        .spawn()
-        .expect("spawning the stand-in process");
-    let old_pid = old_process.id();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let lock_path = env.db_path().with_extension("db.lock");
-    let socket_path = env.socket_path();
-    let (gone_tx, gone_rx) = tokio::sync::oneshot::channel::<()>();
-    runtime.spawn(async move {
-        let lock = InstanceLock::acquire(&lock_path).expect("the old daemon's lock");
-        let listener = socket::bind(&socket_path).expect("the old daemon's socket");
-        let serve = async {
-            loop {
-                let Ok(stream) = listener.accept().await else {
-                    continue;
-                };
-                let (mut reader, mut writer) = tokio::io::split(stream);
-                if let Ok(Some(ClientFrame::Hello(_))) = protocol::read_msg(&mut reader).await {
-                    let refused = ServerFrame::Refused(Refused {
-                        protocol: 0,
-                        version: "0.0.1".into(),
-                        pid: old_pid,
-                        reason: "this daemon speaks protocol 0".into(),
-                    });
-                    let _ = protocol::write_msg(&mut writer, &refused).await;
-                }
-            }
-        };
-        // The stand-in "exits" when its process does.
-        tokio::select! {
-            _ = serve => {}
-            _ = gone_rx => {}
-        }
-        drop(listener);
-        drop(lock);
-    });
-    wait_until("the old daemon to listen", Duration::from_secs(10), || {
-        env.socket_path().exists()
-    });
-    let waiter = std::thread::spawn(move || {
-        let status = old_process.wait().expect("waiting for the stand-in");
-        let _ = gone_tx.send(());
-        status
-    });
+    let old = crate::support::OldDaemon::start(&env, 0, "0.0.1");
     let mut shim = env.shim();
     shim.call_ok("create_entities", json!({"entities": [entity("replaced")]}));
-    let status = waiter.join().expect("waiter");
+    let status = old.wait();
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(
         status.signal(),

@@ -300,10 +300,7 @@ fn kill_9_during_an_undo_storm_loses_and_doubles_nothing() {
 #[test]
 #[cfg(unix)]
 fn a_previous_protocol_daemon_and_database_upgrade_in_place() {
-    use interprocess::local_socket::traits::tokio::Listener as _;
-    use memgraphd::instance::{lock::InstanceLock, socket};
-    use memgraphd::protocol::{self, ClientFrame, Refused, ServerFrame, PROTOCOL_VERSION};
-    use std::time::Duration;
+    use memgraphd::protocol::PROTOCOL_VERSION;
 
     let env = TestEnv::new();
     std::fs::create_dir_all(env.db_path().parent().expect("home")).expect("home dir");
@@ -312,61 +309,13 @@ fn a_previous_protocol_daemon_and_database_upgrade_in_place() {
         "/tests/fixtures/before-history.db"
     );
     std::fs::copy(fixture, env.db_path()).expect("copies the fixture");
-    let mut old_process = std::process::Command::new("sleep")
-        .arg("60")
-        .spawn()
-        .expect("spawning the stand-in process");
-    let old_pid = old_process.id();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let lock_path = env.db_path().with_extension("db.lock");
-    let socket_path = env.socket_path();
-    let (gone_tx, gone_rx) = tokio::sync::oneshot::channel::<()>();
-    runtime.spawn(async move {
-        let lock = InstanceLock::acquire(&lock_path).expect("the old daemon's lock");
-        let listener = socket::bind(&socket_path).expect("the old daemon's socket");
-        let serve = async {
-            loop {
-                let Ok(stream) = listener.accept().await else {
-                    continue;
-                };
-                let (mut reader, mut writer) = tokio::io::split(stream);
-                if let Ok(Some(ClientFrame::Hello(_))) = protocol::read_msg(&mut reader).await {
-                    let previous = PROTOCOL_VERSION - 1;
-                    let refused = ServerFrame::Refused(Refused {
-                        protocol: previous,
-                        version: "0.1.0".into(),
-                        pid: old_pid,
-                        reason: format!("this daemon speaks protocol {previous}"),
-                    });
-                    let _ = protocol::write_msg(&mut writer, &refused).await;
-                }
-            }
-        };
-        tokio::select! {
-            _ = serve => {}
-            _ = gone_rx => {}
-        }
-        drop(listener);
-        drop(lock);
-    });
-    crate::support::wait_until("the old daemon to listen", Duration::from_secs(10), || {
-        env.socket_path().exists()
-    });
-    let waiter = std::thread::spawn(move || {
-        let status = old_process.wait().expect("waiting for the stand-in");
-        let _ = gone_tx.send(());
-        status
-    });
+    let old = crate::support::OldDaemon::start(&env, PROTOCOL_VERSION - 1, "0.1.0");
     let mut shim = env.shim_with(&[], &[("CLAUDE_CODE_SESSION_ID", "after-upgrade")]);
     shim.call_ok(
         "add_observations",
         json!({"observations": [{"entityName": "Alice", "contents": ["upgraded"]}]}),
     );
-    waiter.join().expect("waiter");
+    old.wait();
     let history = shim.call_ok("memory_history", json!({"name": "Alice"}));
     let seen = changes(&history);
     assert_eq!(seen.len(), 2, "{history:#}");

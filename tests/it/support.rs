@@ -496,3 +496,84 @@ fn strict(schema: &mut Value) {
         items.iter_mut().for_each(strict);
     }
 }
+
+/// A stand-in for a running daemon of an older protocol: a `sleep` process
+/// (whose pid it names, so it can be signalled) and a listener in this test
+/// that holds the daemon's lock and socket and refuses every `Hello` as
+/// such a daemon would, until that process ends.
+#[cfg(unix)]
+pub struct OldDaemon {
+    /// Serves the listener; kept alive for as long as the test runs.
+    _runtime: tokio::runtime::Runtime,
+    waiter: std::thread::JoinHandle<std::process::ExitStatus>,
+}
+
+#[cfg(unix)]
+impl OldDaemon {
+    /// Starts it for `env`, refusing with `protocol` and `version`.
+    pub fn start(env: &TestEnv, protocol: u32, version: &str) -> OldDaemon {
+        use interprocess::local_socket::traits::tokio::Listener as _;
+        use memgraphd::instance::{lock::InstanceLock, socket};
+        use memgraphd::protocol::{self, ClientFrame, Refused, ServerFrame};
+
+        let mut old_process = Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .expect("spawning the stand-in process");
+        let old_pid = old_process.id();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let lock_path = env.db_path().with_extension("db.lock");
+        let socket_path = env.socket_path();
+        let version = version.to_owned();
+        let (gone_tx, gone_rx) = tokio::sync::oneshot::channel::<()>();
+        runtime.spawn(async move {
+            let lock = InstanceLock::acquire(&lock_path).expect("the old daemon's lock");
+            let listener = socket::bind(&socket_path).expect("the old daemon's socket");
+            let serve = async {
+                loop {
+                    let Ok(stream) = listener.accept().await else {
+                        continue;
+                    };
+                    let (mut reader, mut writer) = tokio::io::split(stream);
+                    if let Ok(Some(ClientFrame::Hello(_))) = protocol::read_msg(&mut reader).await {
+                        let refused = ServerFrame::Refused(Refused {
+                            protocol,
+                            version: version.clone(),
+                            pid: old_pid,
+                            reason: format!("this daemon speaks protocol {protocol}"),
+                        });
+                        let _ = protocol::write_msg(&mut writer, &refused).await;
+                    }
+                }
+            };
+            // The stand-in "exits" when its process does.
+            tokio::select! {
+                _ = serve => {}
+                _ = gone_rx => {}
+            }
+            drop(listener);
+            drop(lock);
+        });
+        wait_until("the old daemon to listen", Duration::from_secs(10), || {
+            env.socket_path().exists()
+        });
+        let waiter = std::thread::spawn(move || {
+            let status = old_process.wait().expect("waiting for the stand-in");
+            let _ = gone_tx.send(());
+            status
+        });
+        OldDaemon {
+            _runtime: runtime,
+            waiter,
+        }
+    }
+
+    /// Waits until its process has ended (a shim asked it to go) and says how.
+    pub fn wait(self) -> std::process::ExitStatus {
+        self.waiter.join().expect("waiter")
+    }
+}
