@@ -71,17 +71,12 @@ fn eight_shims_times_200_creates_lose_nothing() {
         }
     });
     // The whole graph is over the size guard's default: page through it.
-    let mut shim = env.shim();
-    let mut all = Vec::new();
-    let mut args = json!({"limit": 1000});
-    loop {
-        let page = shim.call_ok("read_graph", args.clone());
-        all.extend(names(&page));
-        match page.get("nextCursor") {
-            Some(cursor) => args["cursor"] = cursor.clone(),
-            None => break,
-        }
-    }
+    let mut all: Vec<String> = env
+        .shim()
+        .all_entities("read_graph", json!({}))
+        .iter()
+        .filter_map(|e| e["name"].as_str().map(str::to_owned))
+        .collect();
     assert_eq!(all.len(), 1600);
     all.sort();
     all.dedup();
@@ -206,8 +201,11 @@ fn kill_9_during_a_write_storm_loses_and_doubles_nothing() {
     });
     let second_daemon = env.daemon_pid().expect("the shims started a new daemon");
     assert_ne!(first_daemon, second_daemon);
-    let graph = probe.call_ok("read_graph", json!({}));
-    let stored = names(&graph);
+    let stored: Vec<String> = probe
+        .all_entities("read_graph", json!({}))
+        .iter()
+        .filter_map(|e| e["name"].as_str().map(str::to_owned))
+        .collect();
     let total: usize = acked.iter().map(Vec::len).sum();
     assert!(total > 20, "the storm wrote little: {total}");
     for name in acked.iter().flatten() {

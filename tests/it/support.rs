@@ -214,6 +214,24 @@ impl Shim {
         result["structuredContent"].clone()
     }
 
+    /// Every entity `tool` (`read_graph`, `search_nodes`, `open_nodes`)
+    /// answers with `args`, read page by page: an answer over the size
+    /// guard comes as its first part only.
+    pub fn all_entities(&mut self, tool: &str, args: Value) -> Vec<Value> {
+        let mut entities = Vec::new();
+        let mut args = args;
+        args["limit"] = json!(1000);
+        for _ in 0..10_000 {
+            let page = self.call_ok(tool, args.clone());
+            entities.extend(page["entities"].as_array().cloned().unwrap_or_default());
+            match page.get("nextCursor") {
+                Some(cursor) => args["cursor"] = cursor.clone(),
+                None => return entities,
+            }
+        }
+        panic!("{tool} paging does not end");
+    }
+
     /// Waits for the response with this id; notifications seen meanwhile are kept.
     pub fn answer_to(&mut self, id: &Value) -> Value {
         loop {
