@@ -134,7 +134,8 @@ pub async fn login(State(app): State<Arc<App>>, Json(body): Json<LoginBody>) -> 
         guard::cookie_name(&app),
         login.cookie
     );
-    let mut response = Json(json!({"csrf": login.session.csrf})).into_response();
+    let mut response =
+        Json(json!({"csrf": login.session.csrf, "session": login.session.label})).into_response();
     match HeaderValue::try_from(cookie) {
         Ok(value) => {
             response.headers_mut().insert(header::SET_COOKIE, value);

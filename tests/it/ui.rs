@@ -2,7 +2,10 @@
 //! session cookie, the refusals (no session, a spent token, a foreign Host
 //! or Origin, a write without its CSRF token), the security headers, that
 //! no response points anywhere else, the live stream, and that an open
-//! view keeps an idle daemon alive.
+//! view keeps an idle daemon alive. `browser` drives the page itself in
+//! headless Chromium.
+
+mod browser;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::{Duration, Instant};

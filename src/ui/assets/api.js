@@ -2,9 +2,16 @@
 // cookie the browser sends by itself; writes add the CSRF token.
 
 let csrf = null;
+let session = null;
 
-export function setCsrf(token) {
-  csrf = token;
+// The session's CSRF token, and its name in the history of its writes.
+export function setSession(answer) {
+  csrf = answer.csrf;
+  session = answer.session;
+}
+
+export function mySession() {
+  return session;
 }
 
 export class ApiError extends Error {

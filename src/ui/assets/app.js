@@ -2,8 +2,8 @@
 // drop it from the URL), route between the pages, and keep one live stream
 // of changes open for whichever page is shown.
 
-import { get, post, setCsrf } from './api.js';
-import { h, clear } from './dom.js';
+import { get, post, setSession, mySession } from './api.js';
+import { h, clear, toast } from './dom.js';
 import { setupSearch } from './search.js';
 import { entityView } from './entity.js';
 import { changesView } from './changes.js';
@@ -24,6 +24,10 @@ function ended(reason) {
     h('p', {}, 'Run ', h('code', {}, 'memgraphd ui'), ' again in a terminal: it opens a fresh link.')));
 }
 
+async function currentSession() {
+  setSession(await get('/api/session'));
+}
+
 async function logIn() {
   const fragment = new URLSearchParams(location.hash.slice(1));
   const token = fragment.get('token');
@@ -32,17 +36,21 @@ async function logIn() {
     // of the history before anything else.
     history.replaceState(null, '', `${location.pathname}${location.search}#/`);
     try {
-      const { csrf } = await post('/api/login', { token });
-      setCsrf(csrf);
+      setSession(await post('/api/login', { token }));
       return true;
     } catch (error) {
-      ended(`The link was used already or is more than two minutes old (${error.message}).`);
-      return false;
+      try {
+        await currentSession();
+        toast('That link was used already or is too old; this browser is still logged in.');
+        return true;
+      } catch {
+        ended(`The link was used already or is more than two minutes old (${error.message}).`);
+        return false;
+      }
     }
   }
   try {
-    const { csrf } = await get('/api/session');
-    setCsrf(csrf);
+    await currentSession();
     return true;
   } catch (error) {
     if (error.status === 401) ended('Your session has ended: the daemon restarted, or it was idle for 12 hours.');
@@ -92,7 +100,8 @@ function live() {
     const change = JSON.parse(event.data);
     document.body.dataset.lastChange = String(change.id);
     if (page?.live) page.live(change);
-    if (page?.changed) page.changed(change);
+    // This page's own writes redraw it when they are answered.
+    if (page?.changed && change.session !== mySession()) page.changed(change);
   });
 }
 
@@ -111,7 +120,12 @@ if (await logIn()) {
   const input = document.getElementById('q');
   input.disabled = false;
   setupSearch();
-  window.addEventListener('hashchange', route);
+  // A new link pasted into this tab only changes the fragment: log in
+  // with it before showing anything.
+  window.addEventListener('hashchange', async () => {
+    if (location.hash.includes('token=') && !(await logIn())) return;
+    route();
+  });
   route();
   live();
 }

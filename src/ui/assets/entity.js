@@ -33,7 +33,9 @@ export function entityView(main, name) {
         history)));
   observations.append(state('Loading observations…'));
 
-  async function load() {
+  // `quiet`: a refresh because another session wrote; it leaves an undo's
+  // refusal on screen rather than redraw the history under the reader.
+  async function load(quiet = false) {
     if (editing) return;
     let data;
     try {
@@ -52,7 +54,7 @@ export function entityView(main, name) {
     counts.textContent = `${data.observationCount} observation${data.observationCount === 1 ? '' : 's'}`;
     renderObservations(data);
     renderRelations(data);
-    renderHistory(data.history);
+    if (!(quiet && history.querySelector('.undo-msg:not([hidden])'))) renderHistory(data.history);
   }
 
   function renderObservations(data) {
@@ -172,7 +174,7 @@ export function entityView(main, name) {
     // Another session wrote: show it, unless the user is typing an edit.
     changed() {
       clearTimeout(pending);
-      pending = setTimeout(() => { load(); loadGraph(); }, 250);
+      pending = setTimeout(() => { load(true); loadGraph(); }, 250);
     },
     leave() { clearTimeout(pending); graph?.destroy(); graph = null; },
   };

@@ -16,6 +16,7 @@ export function drawGraph(container, data, onPick) {
   const cy = cytoscape({
     container,
     elements,
+    layout: { name: 'preset' },
     minZoom: 0.2,
     maxZoom: 3,
     wheelSensitivity: 0.3,
@@ -32,9 +33,17 @@ export function drawGraph(container, data, onPick) {
         'text-rotation': 'autorotate', 'text-background-opacity': 0 } },
       { selector: 'node:active, node:selected', style: { 'overlay-opacity': 0.15 } },
     ],
-    layout: { name: data.nodes.length > 60 ? 'concentric' : 'cose', animate: false, padding: 20,
-      nodeDimensionsIncludeLabels: true, randomize: false },
   });
+  const layout = cy.layout({ name: data.nodes.length > 60 ? 'concentric' : 'cose', animate: false,
+    padding: 20, nodeDimensionsIncludeLabels: true, randomize: false });
+  // Fitting two or three nodes would blow them up to fill the box.
+  layout.one('layoutstop', () => {
+    if (cy.zoom() > 1.3) {
+      cy.zoom(1.3);
+      cy.center();
+    }
+  });
+  layout.run();
   cy.on('tap', 'node', (event) => {
     const name = event.target.id();
     if (name !== data.center) onPick(name);
