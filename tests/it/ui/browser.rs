@@ -142,6 +142,8 @@ fn seed(env: &TestEnv) {
         &[
             ("MEMGRAPHD_PROJECT", "github.com/acme/engines"),
             ("CLAUDE_CODE_SESSION_ID", "seed-session"),
+            // The daemon this shim starts credits local changes to $USER.
+            ("USER", "grace"),
         ],
     );
     shim.call_ok(
@@ -329,7 +331,13 @@ async fn scenario(env: &TestEnv, view: &View, client: &Client) {
 
     // Another session writes; the page shows it without a reload.
     {
-        let mut other = env.shim_with(&[], &[("CLAUDE_CODE_SESSION_ID", "other-session")]);
+        let mut other = env.shim_with(
+            &[],
+            &[
+                ("CLAUDE_CODE_SESSION_ID", "other-session"),
+                ("MEMGRAPHD_PROJECT", "github.com/acme/notes"),
+            ],
+        );
         other.call_ok(
             "add_observations",
             json!({"observations": [{"entityName": "Ada Lovelace", "contents": ["described loops"]}]}),
