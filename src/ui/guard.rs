@@ -67,6 +67,11 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// The cookie a request was let through with, for the live stream, which
+/// checks now and then that its session is still open.
+#[derive(Clone)]
+pub struct SessionCookie(pub String);
+
 /// The value of cookie `name` in the request's `Cookie` headers.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -123,9 +128,11 @@ fn admit(app: &App, request: &mut Request) -> Result<(), (StatusCode, &'static s
     if path == "/api/login" {
         return Ok(());
     }
-    let session = cookie(headers, &cookie_name(app))
-        .and_then(|value| app.auth.session(&value, Instant::now()));
-    let Some(session) = session else {
+    let presented = cookie(headers, &cookie_name(app));
+    let session = presented
+        .as_deref()
+        .and_then(|value| app.auth.session(value, Instant::now()));
+    let (Some(session), Some(presented)) = (session, presented) else {
         return Err((
             StatusCode::UNAUTHORIZED,
             "no session: run memgraphd ui again to log in",
@@ -147,6 +154,7 @@ fn admit(app: &App, request: &mut Request) -> Result<(), (StatusCode, &'static s
         }
     }
     request.extensions_mut().insert(session);
+    request.extensions_mut().insert(SessionCookie(presented));
     Ok(())
 }
 

@@ -6,21 +6,24 @@
 //! not sent yet, oldest first. Notices that pile up while it reads are
 //! answered by the same read (a lagged feed is one more notice), so a burst
 //! of writes costs a few reads, not one per write. While a stream is open
-//! the daemon counts as in use and its idle timeout waits.
+//! the daemon counts as in use and its idle timeout waits, and the stream
+//! keeps its session in use; it ends when the session does.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Extension;
 use futures_util::stream::Stream;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::api::change_json;
+use super::guard::SessionCookie;
 use super::App;
 use crate::daemon::actor::{Change, DbHandle};
 use crate::model::{ChangeInfo, GraphOp, HistoryQuery, Outcome};
@@ -31,6 +34,8 @@ const PER_READ: u32 = 50;
 /// How often an idle stream sends a comment, so that proxies and the
 /// browser keep it open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often a stream checks that its session is still open.
+const SESSION_CHECK: Duration = Duration::from_secs(60);
 
 /// Counts the stream as open until it ends.
 struct Open(Arc<AtomicU64>);
@@ -49,6 +54,9 @@ impl Drop for Open {
 }
 
 struct Live {
+    app: Arc<App>,
+    cookie: String,
+    check: tokio::time::Interval,
     db: DbHandle,
     changes: broadcast::Receiver<Change>,
     stop: CancellationToken,
@@ -79,11 +87,17 @@ async fn newest(db: &DbHandle) -> Vec<ChangeInfo> {
 /// The stream of a page that opened `/api/live`.
 pub async fn stream(
     State(app): State<Arc<App>>,
+    Extension(SessionCookie(cookie)): Extension<SessionCookie>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Subscribed before the first read, so no change falls in between.
     let changes = app.db.subscribe();
     let last = newest(&app.db).await.first().map_or(0, |c| c.id);
+    let mut check = tokio::time::interval(SESSION_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let live = Live {
+        app: app.clone(),
+        cookie,
+        check,
         db: app.db.clone(),
         changes,
         stop: app.stop.clone(),
@@ -106,6 +120,12 @@ pub async fn stream(
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
                 _ = live.stop.cancelled() => return None,
+                _ = live.check.tick() => {
+                    // An open page is a session in use; an ended session's
+                    // page hears the stream end and finds out why.
+                    live.app.auth.session(&live.cookie, Instant::now())?;
+                    continue;
+                }
             }
             // Notices already queued are covered by the read below.
             while live.changes.try_recv().is_ok() {}

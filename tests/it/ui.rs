@@ -222,6 +222,27 @@ fn ui_prints_a_login_url_with_the_token_in_the_fragment_and_reuses_the_view() {
 }
 
 #[test]
+fn ui_serves_on_the_port_asked_for_and_says_when_it_is_taken() {
+    let env = TestEnv::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let port = taken.local_addr().expect("its address").port().to_string();
+    let out = env
+        .memgraphd(&["ui", "--no-open", "--port", &port])
+        .output()
+        .expect("running memgraphd ui");
+    assert!(!out.status.success(), "a taken port cannot be served");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("opening the web view") && stderr.contains(&format!("127.0.0.1:{port}")),
+        "the error names the step and the address: {stderr}"
+    );
+    drop(taken);
+    let view = View::open(&env, &["--port", &port]);
+    assert_eq!(view.base, format!("http://127.0.0.1:{port}"));
+    assert_eq!(get(&view, "/", None).status, 200);
+}
+
+#[test]
 fn every_data_call_needs_a_session() {
     let env = TestEnv::new();
     seed(&env);
