@@ -44,7 +44,9 @@ async function logIn() {
         toast('That link was used already or is too old; this browser is still logged in.');
         return true;
       } catch {
-        ended(`The link was used already or is more than two minutes old (${error.message}).`);
+        ended(error.status === 401
+          ? 'This login link was used already, or is more than two minutes old.'
+          : `The daemon did not log this browser in: ${error.message}.`);
         return false;
       }
     }
