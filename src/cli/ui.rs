@@ -33,19 +33,24 @@ pub async fn url(
     }
 }
 
-/// The command that opens a URL in the user's browser here.
-fn opener() -> &'static str {
+/// The command (and its first arguments) that opens a URL in the user's
+/// browser here.
+fn opener() -> (&'static str, &'static [&'static str]) {
     if cfg!(target_os = "macos") {
-        "open"
+        ("open", &[])
+    } else if cfg!(windows) {
+        // `start` is a builtin of cmd; its first quoted argument is a title.
+        ("cmd", &["/C", "start", ""])
     } else {
-        "xdg-open"
+        ("xdg-open", &[])
     }
 }
 
 /// Opens `url` in the browser; why not, if it could not.
 pub fn open_in_browser(url: &str) -> Result<(), String> {
-    let program = opener();
+    let (program, args) = opener();
     let mut child = Command::new(program)
+        .args(args)
         .arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

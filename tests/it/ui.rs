@@ -242,6 +242,53 @@ fn ui_serves_on_the_port_asked_for_and_says_when_it_is_taken() {
     assert_eq!(get(&view, "/", None).status, 200);
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn ui_opens_the_link_with_xdg_open_or_says_it_could_not() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let bin = env.home().join("bin");
+    std::fs::create_dir_all(&bin).expect("a bin directory");
+    let opened = env.home().join("opened");
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+    )
+    .expect("writing a stand-in xdg-open");
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755))
+        .expect("making it executable");
+    let out = env
+        .memgraphd(&["ui"])
+        .env("PATH", &bin)
+        .output()
+        .expect("running memgraphd ui");
+    assert!(out.status.success(), "{out:?}");
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    wait_until("xdg-open to be run", Duration::from_secs(10), || {
+        opened.exists()
+    });
+    assert_eq!(
+        std::fs::read_to_string(&opened).expect("what it opened"),
+        url
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Opened the web view"));
+
+    std::fs::remove_file(&opener).expect("removing xdg-open");
+    let out = env
+        .memgraphd(&["ui"])
+        .env("PATH", &bin)
+        .output()
+        .expect("running memgraphd ui");
+    assert!(out.status.success(), "no browser is no failure: {out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/#token=mgd_"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Could not open a browser") && stderr.contains("open the link above"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn every_data_call_needs_a_session() {
     let env = TestEnv::new();
