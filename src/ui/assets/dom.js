@@ -1,4 +1,4 @@
-// Small helpers to build the page from data without HTML strings: every
+// Building the page from data without HTML strings: every
 // text goes in as text, so nothing from memory can become markup.
 
 export function h(tag, attrs = {}, ...children) {
