@@ -56,9 +56,13 @@ struct Driver {
 
 impl Driver {
     fn start(binary: &Path) -> Driver {
+        use std::os::unix::process::CommandExt as _;
         let port = free_port();
         let child = Command::new(binary)
             .arg(format!("--port={port}"))
+            // A group of its own, with the browsers it starts, so that a
+            // failing test takes them all down (see Drop).
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -86,7 +90,14 @@ impl Driver {
 }
 
 impl Drop for Driver {
+    /// Kills chromedriver and every browser process it started: a test
+    /// that panicked never closed its session, and Chromium would outlive
+    /// the driver.
     fn drop(&mut self) {
+        if let Ok(group) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: kill has no memory preconditions; the group is ours.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
