@@ -24,7 +24,8 @@
 //! (what the Claude Code hooks show a session unasked) serve the shim and
 //! the hook commands. [`http`] is the daemon's HTTP face, which runs the
 //! shim's tool layer in the daemon's process; [`tokens`] are its bearer
-//! tokens.
+//! tokens. [`ui`] is the daemon's web view (`memgraphd ui`), on a loopback
+//! listener of its own, reaching the graph through the writer actor too.
 //!
 //! # Invariants
 //! - Only `store` names `rusqlite`. Only the actor thread holds a `Store`.
@@ -53,6 +54,7 @@ pub mod recall;
 pub mod shim;
 pub mod store;
 pub mod tokens;
+pub mod ui;
 
 /// Formats an error with its chain of causes, `outer: inner: innermost`, for
 /// logs and for messages that cross the socket as text.

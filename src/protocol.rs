@@ -65,7 +65,8 @@ pub use tokens::{TokenInfo, TokenOp, TokenReply};
 /// 4: token admin ([`Op::Token`]); the HTTP face in [`DaemonStatus::http`].
 /// 5: provenance on every request ([`Op::Authored`]), history, undo,
 /// supersede and purge, and the projects in [`DaemonStatus`].
-pub const PROTOCOL_VERSION: u32 = 5;
+/// 6: the web view ([`Op::Ui`], [`Reply::Ui`]).
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
@@ -182,6 +183,12 @@ pub enum Op {
         request_id: Option<u128>,
         author: Box<Author>,
     },
+    /// Serve the web view on loopback (on `port`, or one of the daemon's
+    /// choosing; a view already running is kept), and mint a login token
+    /// for one browser.
+    Ui {
+        port: Option<u16>,
+    },
 }
 
 /// The answer to the [`Request`] with the same `id`.
@@ -209,6 +216,11 @@ pub enum Reply {
     },
     ExportPage(ExportPage),
     Token(TokenReply),
+    /// The web view's address with a fresh login token in its fragment
+    /// (`http://127.0.0.1:PORT/#token=…`).
+    Ui {
+        url: String,
+    },
 }
 
 /// What `memgraphd status` shows about a running daemon.

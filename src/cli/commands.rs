@@ -159,6 +159,34 @@ pub async fn run(command: Command, paths: Paths) -> Result<Exit, CliError> {
                 write_stdout(&format!("{}\n", history::format_table(&changes, at)))?;
             }
         }
+        Command::Ui {
+            port,
+            no_open,
+            daemon,
+        } => {
+            let url = super::ui::url(&paths, daemon.as_serve_args(), port)
+                .await
+                .map_err(CliError::Ui)?;
+            println!("{url}");
+            if no_open {
+                eprintln!("The link works once, within two minutes; open it in your browser.");
+            } else {
+                match tokio::task::spawn_blocking({
+                    let url = url.clone();
+                    move || super::ui::open_in_browser(&url)
+                })
+                .await
+                {
+                    Ok(Ok(())) => eprintln!("Opened the web view in your browser."),
+                    Ok(Err(why)) => eprintln!(
+                        "Could not open a browser ({why}); open the link above yourself, within two minutes."
+                    ),
+                    Err(e) => eprintln!(
+                        "Could not open a browser ({e}); open the link above yourself, within two minutes."
+                    ),
+                }
+            }
+        }
         Command::Undo { change, force } => {
             let undone = history::undo(&paths, change, force)
                 .await

@@ -10,6 +10,7 @@ pub mod hooks_install;
 pub mod logging;
 #[cfg(test)]
 mod tests;
+mod ui;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -204,6 +205,28 @@ pub enum Command {
         /// Undo what can be even when later changes touched the same rows
         #[arg(long)]
         force: bool,
+    },
+    /// Open the web view: search, entities, their history, the graph, live changes.
+    ///
+    /// Starts the daemon if none runs, asks it to serve the view on
+    /// 127.0.0.1 (a free port unless --port; a view already running keeps
+    /// its port), prints the URL and opens it in the browser. The URL
+    /// carries a login token that works once, within two minutes; the
+    /// browser then keeps a session cookie until the daemon stops or the
+    /// session is idle for 12 hours. Run it again for a new link.
+    ///   memgraphd ui
+    ///   memgraphd ui --no-open --port 8788
+    #[command(verbatim_doc_comment)]
+    Ui {
+        /// Serve the view on this port of 127.0.0.1 [default: one the daemon picks]
+        #[arg(long, value_name = "PORT")]
+        port: Option<u16>,
+        /// Print the URL only; do not open a browser
+        #[arg(long)]
+        no_open: bool,
+        /// How a daemon started by this command runs
+        #[command(flatten)]
+        daemon: DaemonArgs,
     },
     /// Really delete what deletes ended, and old changes nothing needs.
     ///
@@ -446,6 +469,8 @@ pub enum CliError {
     },
     #[error("managing tokens")]
     Token(#[source] AdminError),
+    #[error("opening the web view")]
+    Ui(#[source] crate::client::ClientError),
 }
 
 /// How a subcommand that did not fail ends.

@@ -92,6 +92,11 @@ enum Job {
     Projects {
         reply: AnswerTo<Vec<(String, u64)>>,
     },
+    Origins {
+        name: String,
+        limit: u32,
+        reply: AnswerTo<crate::store::EntityOrigins>,
+    },
 }
 
 /// The handle to the actor; each connection task keeps its own clone.
@@ -171,6 +176,18 @@ impl DbHandle {
     /// The projects changes came from, with their change counts.
     pub async fn projects(&self) -> Result<Vec<(String, u64)>, DbError> {
         Ok(self.ask(|reply| Job::Projects { reply }).await??)
+    }
+
+    /// An entity with up to `limit` observations and the change that wrote
+    /// each (the web view's entity page).
+    pub async fn origins(
+        &self,
+        name: String,
+        limit: u32,
+    ) -> Result<crate::store::EntityOrigins, DbError> {
+        Ok(self
+            .ask(|reply| Job::Origins { name, limit, reply })
+            .await??)
     }
 
     /// Row counts of the graph.
@@ -331,6 +348,9 @@ impl Actor {
             Job::Tokens(job) => job.serve(&mut self.store),
             Job::Projects { reply } => {
                 let _ = reply.send(self.store.projects().map_err(op_error));
+            }
+            Job::Origins { name, limit, reply } => {
+                let _ = reply.send(self.store.origins(&name, limit).map_err(op_error));
             }
             Job::Upkeep => {
                 self.exports.expire();

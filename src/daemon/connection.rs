@@ -315,6 +315,12 @@ async fn answer(connection: u64, op: Op, shared: &Shared) -> Result<Reply, OpErr
         Op::Subscribe => Ok(Reply::Subscribed),
         Op::Unsubscribe => Ok(Reply::Unsubscribed),
         Op::Token(op) => token(op, shared).await.map(Reply::Token),
+        Op::Ui { port } => shared
+            .ui
+            .open(port)
+            .await
+            .map(|url| Reply::Ui { url })
+            .map_err(|e| OpError::Refused(crate::error_chain(&e))),
     }
 }
 

@@ -104,6 +104,8 @@ pub(crate) struct Shared {
     pub http: Option<(String, bool)>,
     /// Open HTTP sessions.
     pub http_sessions: Arc<AtomicU64>,
+    /// The web view, served once `memgraphd ui` asks for it.
+    pub ui: crate::ui::View,
 }
 
 /// Upkeep (search merging, WAL checkpoint) runs after this long without a
@@ -157,17 +159,21 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
         "daemon started"
     );
 
+    let stop = CancellationToken::new();
+    let next_connection = Arc::new(AtomicU64::new(1));
+    let ui = crate::ui::View::new(db.clone(), next_connection.clone(), stop.clone());
     let shared = Arc::new(Shared {
         db,
         paths,
         started: Instant::now(),
         connections: AtomicU64::new(0),
         sessions: AtomicU64::new(0),
-        next_connection: Arc::new(AtomicU64::new(1)),
-        stop: CancellationToken::new(),
+        next_connection,
+        stop,
         tokens,
         http: http.as_ref().map(|b| (b.url(), b.insecure())),
         http_sessions: Arc::default(),
+        ui,
     });
     let http_task = http.map(|bound| {
         tokio::spawn(crate::http::serve(
@@ -205,8 +211,10 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
                 shared.db.upkeep_if_quiet(UPKEEP_AFTER);
                 // Idle is judged here, in the loop that accepts, so it cannot
                 // race a shim that is connecting.
+                // An open page of the web view keeps its live stream open.
                 let open = shared.connections.load(Ordering::Relaxed)
-                    + shared.http_sessions.load(Ordering::Relaxed);
+                    + shared.http_sessions.load(Ordering::Relaxed)
+                    + shared.ui.open_streams();
                 match (open, idle_since) {
                     (0, None) => idle_since = Some(Instant::now()),
                     (0, Some(since)) => {
@@ -226,6 +234,7 @@ pub async fn run(config: DaemonConfig) -> Result<(), DaemonError> {
     drop(listener); // Unlinks the socket: the next shim starts a new daemon.
     tracker.close();
     tracker.wait().await;
+    shared.ui.close().await;
     if let Some(mut task) = http_task {
         // Its sessions end with the stop token; a client that holds a
         // connection open is not waited for long.

@@ -328,6 +328,10 @@ fn ops() -> Vec<Op> {
                 actor: None,
             }),
         },
+        Op::Ui { port: None },
+        Op::Ui {
+            port: Some(u16::MAX),
+        },
     ]);
     ops
 }
@@ -402,6 +406,9 @@ fn replies() -> Vec<Reply> {
         Reply::Token(TokenReply::Revoked {
             name: "alice".into(),
         }),
+        Reply::Ui {
+            url: "http://127.0.0.1:8788/#token=mgd_00ff".into(),
+        },
     ]);
     replies
 }
@@ -507,6 +514,7 @@ fn op_variant(op: &Op) -> usize {
         Op::ExportPage { .. } => 7,
         Op::Token(_) => 8,
         Op::Authored { .. } => 9,
+        Op::Ui { .. } => 10,
     }
 }
 
@@ -543,6 +551,7 @@ fn reply_variant(r: &Reply) -> usize {
         Reply::Checked { .. } => 6,
         Reply::ExportPage(_) => 7,
         Reply::Token(_) => 8,
+        Reply::Ui { .. } => 9,
     }
 }
 
@@ -632,9 +641,9 @@ fn samples_cover_every_variant() {
 
     assert_covers(&client, client_frame_variant, 2);
     assert_covers(&server, server_frame_variant, 5);
-    assert_covers(&ops, |op| op_variant(op), 10);
+    assert_covers(&ops, |op| op_variant(op), 11);
     assert_covers(&graph_ops, |op| graph_op_variant(op), 17);
-    assert_covers(&replies, |r| reply_variant(r), 9);
+    assert_covers(&replies, |r| reply_variant(r), 10);
     assert_covers(&outcomes, |o| outcome_variant(o), 15);
     assert_covers(&errors, |e| op_error_variant(e), 5);
     assert_covers(&events, |e| event_variant(e), 1);

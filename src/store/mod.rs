@@ -18,6 +18,7 @@
 mod history;
 pub mod legacy;
 mod neighbors;
+mod origins;
 mod page;
 mod preflight;
 mod read;
@@ -27,6 +28,7 @@ mod tokens;
 pub mod words;
 mod write;
 
+pub use origins::{EntityOrigins, ObservationOrigin};
 pub use snapshot::Snapshot;
 
 use std::path::{Path, PathBuf};
@@ -375,6 +377,12 @@ impl Store {
             observations: count("observations")?,
             relations: count("relations")?,
         })
+    }
+
+    /// An entity with up to `limit` observations and the change that wrote
+    /// each, for the web view.
+    pub fn origins(&self, name: &str, limit: u32) -> Result<EntityOrigins, StoreError> {
+        origins::origins(&self.conn, name, limit)
     }
 
     /// The projects changes came from, with their change counts, most first.

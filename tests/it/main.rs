@@ -22,3 +22,5 @@ mod retrieval;
 #[cfg(target_os = "linux")]
 mod startup;
 mod support;
+#[cfg(unix)]
+mod ui;
