@@ -11,6 +11,8 @@
 //! recent changes all hit deleted entities, costs [`LINKS`] rows and no
 //! more, and the answer may then hold fewer than `limit` entities.
 
+use std::collections::HashSet;
+
 use rusqlite::types::Value;
 use rusqlite::{params, Connection};
 
@@ -21,25 +23,23 @@ use crate::model::{Graph, RecentQuery};
 /// Change links read at most, newest first.
 pub(in crate::store) const LINKS: i64 = 2_000;
 
-/// The ids of the live entities that the latest [`LINKS`] links of
-/// project `?1`'s changes name, most recently changed first, at most `?3`.
-/// CROSS JOIN keeps `changes` the outer loop: its project index yields ids
-/// newest first, so the LIMIT stops the scan early instead of sorting every
-/// link the project ever made.
-pub(in crate::store) const OF_PROJECT: &str = "WITH links(name, change) AS (
-         SELECT ce.entity_name, c.id
-         FROM changes c CROSS JOIN change_entities ce ON ce.change_id = c.id
-         WHERE c.project = ?1
-         ORDER BY c.id DESC LIMIT ?2)
-     SELECT e.id FROM links l JOIN entities e ON e.name = l.name
-     GROUP BY e.id ORDER BY max(l.change) DESC, e.id DESC LIMIT ?3";
+/// The live entities named by the latest [`LINKS`] change links of
+/// project `?1` (change id, entity id), newest change first, one row per
+/// link. CROSS JOIN keeps `changes` the outer loop: its project index
+/// yields ids newest first, so the rows come in that order without a sort
+/// and the reader stops as soon as it has enough distinct entities.
+pub(in crate::store) const OF_PROJECT: &str = "SELECT c.id, e.id
+     FROM changes c
+     CROSS JOIN change_entities ce ON ce.change_id = c.id
+     CROSS JOIN entities e ON e.name = ce.entity_name
+     WHERE c.project = ?1
+     ORDER BY c.id DESC LIMIT ?2";
 
-/// The same over every change: the latest `?1` links, at most `?2` ids.
-pub(in crate::store) const OF_ANY: &str = "WITH links(name, change) AS (
-         SELECT entity_name, change_id FROM change_entities
-         ORDER BY change_id DESC LIMIT ?1)
-     SELECT e.id FROM links l JOIN entities e ON e.name = l.name
-     GROUP BY e.id ORDER BY max(l.change) DESC, e.id DESC LIMIT ?2";
+/// The same over every change: the latest `?1` links, newest first.
+pub(in crate::store) const OF_ANY: &str = "SELECT ce.change_id, e.id
+     FROM change_entities ce
+     CROSS JOIN entities e ON e.name = ce.entity_name
+     ORDER BY ce.change_id DESC LIMIT ?1";
 
 /// The relations among the entities `?1` (a set of ids).
 pub(in crate::store) const AMONG: &str = "SELECT f.name, t.name, r.relation_type
@@ -53,8 +53,8 @@ pub(in crate::store) const AMONG: &str = "SELECT f.name, t.name, r.relation_type
 /// the relations among them.
 pub(in crate::store) fn recent(conn: &Connection, q: &RecentQuery) -> Result<Graph, StoreError> {
     let ids: Vec<i64> = match &q.project {
-        Some(project) => collect_ids(conn, OF_PROJECT, params![project, LINKS, q.limit])?,
-        None => collect_ids(conn, OF_ANY, params![LINKS, q.limit])?,
+        Some(project) => distinct_ids(conn, OF_PROJECT, params![project, LINKS], q.limit)?,
+        None => distinct_ids(conn, OF_ANY, params![LINKS], q.limit)?,
     };
     if ids.is_empty() {
         return Ok(Graph::default());
@@ -79,14 +79,31 @@ pub(in crate::store) fn recent(conn: &Connection, q: &RecentQuery) -> Result<Gra
     })
 }
 
-fn collect_ids(
+/// The first `limit` distinct entity ids of the rows of `sql` (change id,
+/// entity id; newest change first): an entity changed many times counts
+/// once, at its latest change, and within one change the newest entity
+/// comes first. The change being read when `limit` is reached is read to
+/// its end (within the rows' own bound) so that this order holds.
+fn distinct_ids(
     conn: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
+    limit: u32,
 ) -> Result<Vec<i64>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let ids = stmt
-        .query_map(params, |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(ids)
+    let mut rows = stmt.query(params)?;
+    let mut found: Vec<(i64, i64)> = Vec::new();
+    let mut seen: HashSet<i64> = HashSet::new();
+    while let Some(row) = rows.next()? {
+        let (change, id): (i64, i64) = (row.get(0)?, row.get(1)?);
+        if found.len() >= limit as usize && found.last().is_some_and(|(c, _)| *c != change) {
+            break;
+        }
+        if seen.insert(id) {
+            found.push((change, id));
+        }
+    }
+    found.sort_unstable_by(|a, b| b.cmp(a));
+    found.truncate(limit as usize);
+    Ok(found.into_iter().map(|(_, id)| id).collect())
 }
