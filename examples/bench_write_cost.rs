@@ -3,7 +3,8 @@
 //!
 //! Run with `cargo run --release --example bench_write_cost`. It uses only
 //! the store's oldest API, so the same file runs on a build from before
-//! history too, for a comparison in one session on one machine.
+//! history too: `bench/write-cost` builds it both ways and runs the two
+//! alternately, for a comparison in one run on one machine.
 //!
 //! Each create is one `create_entities` call of one entity with three
 //! observations, in its own transaction (as a lone agent's call is), on a
