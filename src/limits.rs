@@ -35,6 +35,10 @@ pub const MAX_NEIGHBOR_RELATIONS: u32 = 200;
 pub const DEFAULT_NEIGHBOR_RELATIONS: u32 = 50;
 /// Most changes one `memory_history` page holds.
 pub const MAX_HISTORY: u32 = 100;
+/// Entities one recent-changes read (`GraphOp::Recent`) returns.
+pub const MAX_RECENT: u32 = 100;
+/// Characters in a project key (a normalized URL or a canonical path).
+pub const MAX_PROJECT_CHARS: usize = 4_096;
 /// Hops `get_neighbors` may walk.
 pub const MAX_DEPTH: u8 = 3;
 
@@ -164,6 +168,18 @@ pub fn check(op: &GraphOp) -> Result<(), LimitError> {
             name(|| "entityName".into(), entity_name)?;
             observation(|| "old".into(), old)?;
             observation(|| "new".into(), new)?;
+        }
+        GraphOp::Recent(q) => {
+            if let Some(project) = &q.project {
+                let chars = project.chars().take(MAX_PROJECT_CHARS + 1).count();
+                if chars > MAX_PROJECT_CHARS {
+                    return Err(LimitError {
+                        path: "project".into(),
+                        problem: format!("must be at most {MAX_PROJECT_CHARS} characters"),
+                    });
+                }
+            }
+            range("limit", u64::from(q.limit), 1, u64::from(MAX_RECENT))?;
         }
         GraphOp::Undo { .. } | GraphOp::Purge { .. } => {}
     }

@@ -121,6 +121,9 @@ pub enum GraphOp {
         before: i64,
         dry_run: bool,
     },
+    /// The live entities the latest changes touched, most recently changed
+    /// first, with the relations among them (the session-start hook).
+    Recent(RecentQuery),
 }
 
 /// Who asked for a write, as the shim reports it; the daemon adds the
@@ -149,6 +152,16 @@ pub struct HistoryQuery {
     pub limit: u32,
     /// Only changes older than this one (a cursor's position).
     pub before: Option<i64>,
+}
+
+/// A [`GraphOp::Recent`] read. Bounded whatever the history holds: it
+/// looks at the latest change links only, newest first, by index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentQuery {
+    /// Only changes made in this project (its key); `None`: every change.
+    pub project: Option<String>,
+    /// At most this many entities.
+    pub limit: u32,
 }
 
 /// One recorded change.
@@ -356,6 +369,7 @@ impl GraphOp {
                 | GraphOp::SearchMemory(_)
                 | GraphOp::Neighbors(_)
                 | GraphOp::History(_)
+                | GraphOp::Recent(_)
                 | GraphOp::Purge { dry_run: true, .. }
         )
     }
@@ -384,6 +398,7 @@ impl GraphOp {
             GraphOp::Undo { .. } => "undo",
             GraphOp::SupersedeObservation { .. } => "supersede_observation",
             GraphOp::Purge { .. } => "purge",
+            GraphOp::Recent(_) => "recent",
         }
     }
 }

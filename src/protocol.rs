@@ -66,7 +66,8 @@ pub use tokens::{TokenInfo, TokenOp, TokenReply};
 /// 5: provenance on every request ([`Op::Authored`]), history, undo,
 /// supersede and purge, and the projects in [`DaemonStatus`].
 /// 6: the web view ([`Op::Ui`], [`Reply::Ui`]).
-pub const PROTOCOL_VERSION: u32 = 6;
+/// 7: the recent-changes read of the session-start hook (`GraphOp::Recent`).
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;

@@ -129,10 +129,16 @@ async fn context(
             if let Some(cwd) = input.cwd.filter(|c| !c.is_empty()) {
                 inputs.cwd = Some(PathBuf::from(cwd));
             }
-            let Some(project) = Resolver::new().resolve(&inputs) else {
+            let resolver = Resolver::new();
+            let Some(project) = resolver.resolve(&inputs) else {
                 return Ok(None);
             };
-            Ok(recall::session_context(&client, &project).await?)
+            // The working directory's own project, when another input
+            // (CLAUDE_PROJECT_DIR, MEMGRAPHD_PROJECT) decided: its name is
+            // searched too.
+            let here = inputs.cwd.as_deref().map(|cwd| resolver.resolve_dir(cwd));
+            let query = recall::project_query(&project, here.as_ref());
+            Ok(recall::session_context(&client, &project, &query).await?)
         }
         HookEvent::Prompt => match input.prompt {
             Some(prompt) => Ok(recall::prompt_context(&client, &prompt).await?),

@@ -9,8 +9,8 @@ use crate::model::{
     AddedObservations, Author, Budget, ChangeInfo, CreatedEntities, Deleted, Direction, Entity,
     EntitySummary, Graph, GraphPage, HistoryPage, HistoryQuery, ImportReport, MemorySearch,
     MissingObservation, NeighborQuery, Neighborhood, ObservationAdd, ObservationDelete, PageQuery,
-    PageSource, PagedEntity, Purged, RankResume, RankedEntity, RankedPage, Relation, SearchScope,
-    Truncation, Undone,
+    PageSource, PagedEntity, Purged, RankResume, RankedEntity, RankedPage, RecentQuery, Relation,
+    SearchScope, Truncation, Undone,
 };
 
 mod parts;
@@ -128,6 +128,10 @@ fn graph_ops() -> Vec<GraphOp> {
             before: 1_764_000_000_000,
             dry_run: false,
         },
+        GraphOp::Recent(RecentQuery {
+            project: Some("github.com/acme/tools".into()),
+            limit: 20,
+        }),
         GraphOp::Neighbors(NeighborQuery {
             name: "Bob".into(),
             direction: Direction::Out,
@@ -537,6 +541,7 @@ fn graph_op_variant(op: &GraphOp) -> usize {
         GraphOp::Undo { .. } => 14,
         GraphOp::SupersedeObservation { .. } => 15,
         GraphOp::Purge { .. } => 16,
+        GraphOp::Recent(_) => 17,
     }
 }
 
@@ -642,7 +647,7 @@ fn samples_cover_every_variant() {
     assert_covers(&client, client_frame_variant, 2);
     assert_covers(&server, server_frame_variant, 5);
     assert_covers(&ops, |op| op_variant(op), 11);
-    assert_covers(&graph_ops, |op| graph_op_variant(op), 17);
+    assert_covers(&graph_ops, |op| graph_op_variant(op), 18);
     assert_covers(&replies, |r| reply_variant(r), 10);
     assert_covers(&outcomes, |o| outcome_variant(o), 15);
     assert_covers(&errors, |e| op_error_variant(e), 5);

@@ -1,11 +1,8 @@
-//! Which entities bear on a prompt, from the word searches the daemon
-//! answers today: the prompt's distinctive words ([`words`]), each searched
-//! on its own, and the hits scored by where and how rarely each word hit
-//! ([`rank`]). Pure: the searching happens in the caller.
+//! Which entities bear on a prompt: the prompt's distinctive words
+//! ([`words`]), searched together with `search_memory` by the caller, and
+//! of its hits those that really bear on the prompt ([`relevant`]). Pure.
 
-use std::collections::HashMap;
-
-use crate::model::{Entity, Graph};
+use crate::model::Entity;
 
 /// At most this many words of a prompt are searched.
 pub const MAX_WORDS: usize = 12;
@@ -51,53 +48,53 @@ pub fn words(prompt: &str) -> Vec<String> {
     seen
 }
 
-/// An entity that bears on the prompt, with the words it matched.
+/// An entity that bears on the prompt, with the prompt's words it holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub entity: Entity,
-    pub score: f64,
     pub words: Vec<String>,
 }
 
-/// Scores the entities found by each word's search (`(word, found)`),
-/// best first. A word counts 3 in a name, 2 in a type, 1 in an
-/// observation, divided by how many entities it found (a word that finds
-/// everything tells nothing). An entity is relevant when a word is in its
-/// name or type, or when it matched two words or more; the others are
-/// dropped, so a prompt that merely shares a common word gets no hits.
-pub fn rank(found: &[(String, Graph)]) -> Vec<Hit> {
-    let mut hits: HashMap<String, Hit> = HashMap::new();
-    let mut strong: HashMap<String, bool> = HashMap::new();
-    let mut order: Vec<String> = Vec::new();
-    for (word, graph) in found {
-        let rarity = 1.0 / (1.0 + (graph.entities.len() as f64).ln());
-        for entity in &graph.entities {
-            let place = if entity.name.to_lowercase().contains(word.as_str()) {
-                3.0
-            } else if entity.entity_type.to_lowercase().contains(word.as_str()) {
-                2.0
-            } else {
-                1.0
-            };
-            *strong.entry(entity.name.clone()).or_default() |= place > 1.0;
-            let hit = hits.entry(entity.name.clone()).or_insert_with(|| {
-                order.push(entity.name.clone());
-                Hit {
-                    entity: entity.clone(),
-                    score: 0.0,
-                    words: Vec::new(),
-                }
+/// The hits of a ranked search (`ranked`: names, best first; `entities`:
+/// the same entities opened, in any order) that bear on the prompt whose
+/// distinctive words are `words`, in ranked order. An entity bears on it
+/// when one of the words is in its name or type, or when it holds two of
+/// them or more; one word in one observation is a coincidence, so a prompt
+/// that merely shares a common word with memory gets nothing.
+pub fn relevant(words: &[String], ranked: &[&str], entities: Vec<Entity>) -> Vec<Hit> {
+    let mut entities: Vec<Option<Entity>> = entities.into_iter().map(Some).collect();
+    let mut hits = Vec::new();
+    for name in ranked {
+        let Some(entity) = entities
+            .iter_mut()
+            .find(|e| e.as_ref().is_some_and(|e| e.name == *name))
+            .and_then(Option::take)
+        else {
+            // Deleted between the search and the open.
+            continue;
+        };
+        let label = format!("{}\n{}", entity.name, entity.entity_type).to_lowercase();
+        let observations: Vec<String> = entity
+            .observations
+            .iter()
+            .map(|o| o.to_lowercase())
+            .collect();
+        let mut strong = false;
+        let mut held = Vec::new();
+        for word in words {
+            if label.contains(word.as_str()) {
+                strong = true;
+                held.push(word.clone());
+            } else if observations.iter().any(|o| o.contains(word.as_str())) {
+                held.push(word.clone());
+            }
+        }
+        if strong || held.len() >= 2 {
+            hits.push(Hit {
+                entity,
+                words: held,
             });
-            hit.score += place * rarity;
-            hit.words.push(word.clone());
         }
     }
-    let mut ranked: Vec<Hit> = order
-        .into_iter()
-        .filter_map(|name| hits.remove(&name))
-        .filter(|hit| strong.get(&hit.entity.name) == Some(&true) || hit.words.len() >= 2)
-        .collect();
-    // Stable: equal scores keep the order in which the searches found them.
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
-    ranked
+    hits
 }

@@ -2,7 +2,8 @@
 //! observations), under a heading, cut to a character budget at a line's
 //! end so the model never reads half an entry. Pure.
 
-use crate::model::{Entity, Relation};
+use super::SessionMemory;
+use crate::model::{Entity, RankedEntity, Relation};
 use crate::project::Project;
 
 /// About 2,000 tokens: what the session-start context may take.
@@ -104,20 +105,45 @@ fn one_line(text: &str, max: usize) -> String {
 const SESSION_FOOTER: &str =
     "This is part of the shared memory (memgraphd); search_nodes and open_nodes find more.";
 const PROMPT_FOOTER: &str = "Call open_nodes with these names for all that memory holds on them.";
+/// What the project's own entities leave of the budget for the hits of its
+/// names, so that a busy project does not crowd them out.
+const RELEVANT_SHARE: usize = 2_000;
 
-/// What the memory holds for a project: entities about it, the relations
-/// among them, then the newest others. `None` when there is nothing.
-pub fn session_context(
-    project: &Project,
-    about: &[Entity],
-    relations: &[Relation],
-    recent: &[Entity],
-) -> Option<String> {
-    if about.is_empty() && recent.is_empty() {
+/// `- Name [type]: snippet (+2 more)`: one search hit, by its snippet.
+pub fn hit_line(hit: &RankedEntity) -> String {
+    let mut line = format!(
+        "- {} [{}]",
+        one_line(&hit.name, 200),
+        one_line(&hit.entity_type, 80)
+    );
+    // The snippet is the best observation, or the name when none matched.
+    let of_observation = hit.snippet != hit.name && hit.observation_count > 0;
+    if of_observation {
+        line.push_str(": ");
+        line.push_str(&one_line(&hit.snippet, OBSERVATION_CHARS));
+        if hit.observation_count > 1 {
+            line.push_str(&format!(" (+{} more)", hit.observation_count - 1));
+        }
+    } else if hit.observation_count > 0 {
+        line.push_str(&format!(
+            " ({} observation{})",
+            hit.observation_count,
+            if hit.observation_count == 1 { "" } else { "s" }
+        ));
+    }
+    line
+}
+
+/// What the memory holds for a project: the entities its changes touched,
+/// most recent first, and the relations among them; the hits for its
+/// names; or, when it has no changes yet, the newest entities of all.
+/// `None` when there is nothing.
+pub fn session_context(project: &Project, memory: &SessionMemory) -> Option<String> {
+    if memory.own.entities.is_empty() && memory.relevant.is_empty() && memory.recent.is_empty() {
         return None;
     }
     let mut out = Budgeted::new(SESSION_BUDGET);
-    let reserve = SESSION_FOOTER.chars().count() + 1;
+    let footer = SESSION_FOOTER.chars().count() + 1;
     let heading = if project.name == project.key {
         format!("Memory for this session's project, {}:", project.name)
     } else {
@@ -126,21 +152,28 @@ pub fn session_context(
             project.name, project.key
         )
     };
-    out.push(&heading, reserve);
+    out.push(&heading, footer);
     let prefer = vec![project.name.to_lowercase()];
-    if !about.is_empty() && out.push("Entities that mention the project:", reserve) {
+    let own = &memory.own;
+    let share = if memory.relevant.is_empty() {
+        footer
+    } else {
+        footer + RELEVANT_SHARE
+    };
+    if !own.entities.is_empty() && out.push("Recently changed in this project:", share) {
         let mut shown: Vec<&str> = Vec::new();
-        for entity in about {
-            if !out.push(&entity_line(entity, &prefer), reserve) {
+        for entity in &own.entities {
+            if !out.push(&entity_line(entity, &prefer), share) {
                 break;
             }
             shown.push(&entity.name);
         }
-        let among: Vec<&Relation> = relations
+        let among: Vec<&Relation> = own
+            .relations
             .iter()
             .filter(|r| shown.contains(&r.from.as_str()) && shown.contains(&r.to.as_str()))
             .collect();
-        if !among.is_empty() && out.push("Their relations:", reserve) {
+        if !among.is_empty() && out.push("Their relations:", share) {
             for r in among {
                 let line = format!(
                     "- {} {} {}",
@@ -148,15 +181,31 @@ pub fn session_context(
                     one_line(&r.relation_type, 80),
                     one_line(&r.to, 200)
                 );
-                if !out.push(&line, reserve) {
+                if !out.push(&line, share) {
                     break;
                 }
             }
         }
+        // The own section may stop short of its share; the rest may go on.
+        out.full = false;
     }
-    if !recent.is_empty() && out.push("Most recently added:", reserve) {
-        for entity in recent {
-            if !out.push(&entity_line(entity, &[]), reserve) {
+    if !memory.relevant.is_empty()
+        && out.push(&format!("About {}:", one_line(&project.name, 200)), footer)
+    {
+        for hit in &memory.relevant {
+            if !out.push(&hit_line(hit), footer) {
+                break;
+            }
+        }
+    }
+    if !memory.recent.is_empty()
+        && out.push(
+            "Most recently changed (nothing from this project yet):",
+            footer,
+        )
+    {
+        for entity in &memory.recent {
+            if !out.push(&entity_line(entity, &[]), footer) {
                 break;
             }
         }

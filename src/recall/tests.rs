@@ -5,21 +5,27 @@ use expect_test::{expect, Expect};
 
 use super::rank::{self, Hit};
 use super::render::{self, PROMPT_BUDGET, SESSION_BUDGET};
-use crate::model::{Entity, Graph, Relation};
+use super::SessionMemory;
+use crate::model::{Entity, Graph, RankedEntity, Relation};
 use crate::project::Project;
 
 fn check(actual: Option<String>, expected: Expect) {
     expected.assert_eq(actual.as_deref().unwrap_or("<nothing>"));
 }
 
-fn found(word: &str, entities: &[&Entity]) -> (String, Graph) {
-    (
-        word.to_owned(),
-        Graph {
-            entities: entities.iter().map(|e| (*e).clone()).collect(),
-            relations: Vec::new(),
-        },
-    )
+fn hit(name: &str, entity_type: &str, snippet: &str, observation_count: u64) -> RankedEntity {
+    RankedEntity {
+        name: name.into(),
+        entity_type: entity_type.into(),
+        score_hundredths: 100,
+        snippet: snippet.into(),
+        observation_count,
+        updated_at: 0,
+    }
+}
+
+fn words(list: &[&str]) -> Vec<String> {
+    list.iter().map(|w| (*w).to_owned()).collect()
 }
 
 fn widgets() -> Project {
@@ -45,59 +51,130 @@ fn prompt_words_are_distinctive_identifiers_longest_first() {
 }
 
 #[test]
-fn a_name_match_outranks_an_observation_match_and_weak_hits_are_dropped() {
+fn hits_that_share_one_word_in_passing_are_dropped_and_the_ranking_kept() {
     let billing = Entity::new("Billing service", "service", ["deployed with helm"]);
     let helm = Entity::new("Helm", "tool", ["used for billing"]);
     let note = Entity::new("Standup notes", "note", ["talked about billing"]);
     let both = Entity::new("Runbook", "doc", ["billing deploys go through helm"]);
-    let ranked = rank::rank(&[
-        found("billing", &[&billing, &helm, &note, &both]),
-        found("helm", &[&billing, &helm, &both]),
-    ]);
-    let names: Vec<&str> = ranked.iter().map(|h| h.entity.name.as_str()).collect();
-    // "helm" found fewer entities, so it weighs more; "Standup notes"
-    // matched one word, in an observation only: dropped.
-    assert_eq!(names, ["Helm", "Billing service", "Runbook"]);
-    assert_eq!(ranked[2].words, ["billing", "helm"]);
-    assert!(rank::rank(&[found("billing", &[&note])]).is_empty());
+    let ranked = [
+        "Runbook",
+        "Standup notes",
+        "Helm",
+        "Gone",
+        "Billing service",
+    ];
+    let hits = rank::relevant(
+        &words(&["billing", "helm"]),
+        &ranked,
+        vec![billing, helm, note, both],
+    );
+    let names: Vec<&str> = hits.iter().map(|h| h.entity.name.as_str()).collect();
+    // "Standup notes" holds one word, in an observation only: dropped.
+    // "Gone" was deleted between the search and the open.
+    assert_eq!(names, ["Runbook", "Helm", "Billing service"]);
+    assert_eq!(hits[0].words, ["billing", "helm"]);
+    assert!(rank::relevant(
+        &words(&["billing"]),
+        &["Standup notes"],
+        vec![Entity::new(
+            "Standup notes",
+            "note",
+            ["talked about billing"]
+        )]
+    )
+    .is_empty());
 }
 
 #[test]
-fn the_session_context_lists_the_project_then_the_newest() {
-    let about = [
-        Entity::new(
-            "widgets",
-            "project",
-            ["Rust service", "deploys via widgets-ci"],
-        ),
-        Entity::new(
-            "Alice",
-            "person",
-            ["maintains widgets", "likes tea", "on call", "in Lyon"],
-        ),
-    ];
-    let relations = [
-        Relation::new("Alice", "widgets", "maintains"),
-        Relation::new("Alice", "Elsewhere", "visits"),
-    ];
-    let recent = [Entity::new("Bob", "person", Vec::<String>::new())];
+fn the_session_context_lists_the_projects_changes_then_its_hits() {
+    let memory = SessionMemory {
+        own: Graph {
+            entities: vec![
+                Entity::new(
+                    "widgets",
+                    "project",
+                    ["Rust service", "deploys via widgets-ci"],
+                ),
+                Entity::new(
+                    "Alice",
+                    "person",
+                    ["maintains widgets", "likes tea", "on call", "in Lyon"],
+                ),
+            ],
+            relations: vec![
+                Relation::new("Alice", "widgets", "maintains"),
+                Relation::new("Alice", "Elsewhere", "visits"),
+            ],
+        },
+        relevant: vec![
+            hit("Widgets CI", "pipeline", "runs the widgets tests", 4),
+            hit("widgets-docs", "site", "widgets-docs", 0),
+            hit("Widgets roadmap", "doc", "Widgets roadmap", 2),
+        ],
+        recent: Vec::new(),
+    };
     check(
-        render::session_context(&widgets(), &about, &relations, &recent),
+        render::session_context(&widgets(), &memory),
         expect![[r#"
             Memory for this session's project, widgets (github.com/acme/widgets):
-            Entities that mention the project:
+            Recently changed in this project:
             - widgets [project]: deploys via widgets-ci; Rust service
             - Alice [person]: maintains widgets; likes tea; on call (+1 more)
             Their relations:
             - Alice maintains widgets
-            Most recently added:
-            - Bob [person]
+            About widgets:
+            - Widgets CI [pipeline]: runs the widgets tests (+3 more)
+            - widgets-docs [site]
+            - Widgets roadmap [doc] (2 observations)
             This is part of the shared memory (memgraphd); search_nodes and open_nodes find more."#]],
     );
     check(
-        render::session_context(&widgets(), &[], &[], &[]),
+        render::session_context(&widgets(), &SessionMemory::default()),
         expect!["<nothing>"],
     );
+}
+
+#[test]
+fn a_project_without_changes_gets_the_newest_of_all() {
+    let memory = SessionMemory {
+        own: Graph::default(),
+        relevant: Vec::new(),
+        recent: vec![
+            Entity::new("Bob", "person", Vec::<String>::new()),
+            Entity::new("Lyon office", "place", ["opened in 2024"]),
+        ],
+    };
+    check(
+        render::session_context(&widgets(), &memory),
+        expect![[r#"
+            Memory for this session's project, widgets (github.com/acme/widgets):
+            Most recently changed (nothing from this project yet):
+            - Bob [person]
+            - Lyon office [place]: opened in 2024
+            This is part of the shared memory (memgraphd); search_nodes and open_nodes find more."#]],
+    );
+}
+
+#[test]
+fn the_project_query_names_the_project_and_the_working_directory() {
+    let other = Project {
+        key: "/home/dev/src/gadgets".into(),
+        name: "gadgets".into(),
+    };
+    let short = Project {
+        key: "/home/dev/x".into(),
+        name: "x".into(),
+    };
+    assert_eq!(super::project_query(&widgets(), None), "widgets");
+    assert_eq!(
+        super::project_query(&widgets(), Some(&widgets())),
+        "widgets"
+    );
+    assert_eq!(
+        super::project_query(&widgets(), Some(&other)),
+        "widgets gadgets"
+    );
+    assert_eq!(super::project_query(&short, None), "");
 }
 
 #[test]
@@ -112,9 +189,24 @@ fn contexts_stay_within_their_budgets_at_whole_lines() {
             )
         })
         .collect();
-    let text = render::session_context(&widgets(), &many, &[], &many).expect("a context");
+    let hits: Vec<RankedEntity> = (0..100)
+        .map(|i| hit(&format!("widgets hit {i}"), "part", &long, 2))
+        .collect();
+    let memory = SessionMemory {
+        own: Graph {
+            entities: many.clone(),
+            relations: Vec::new(),
+        },
+        relevant: hits,
+        recent: many.clone(),
+    };
+    let text = render::session_context(&widgets(), &memory).expect("a context");
     assert!(text.chars().count() <= SESSION_BUDGET, "{}", text.len());
     assert!(text.ends_with("find more."), "the footer always fits");
+    assert!(
+        text.contains("About widgets:\n- widgets hit 0"),
+        "the project's own entities leave room for the hits of its names"
+    );
     assert!(
         text.lines().all(|l| l.chars().count() < 700),
         "observations are cut"
@@ -125,7 +217,6 @@ fn contexts_stay_within_their_budgets_at_whole_lines() {
         .iter()
         .map(|e| Hit {
             entity: e.clone(),
-            score: 1.0,
             words: vec!["short".into()],
         })
         .collect();
@@ -150,21 +241,4 @@ fn control_characters_never_break_a_line() {
         render::entity_line(&entity, &[]),
         "- multi line [t ab]: one two"
     );
-}
-
-#[tokio::test]
-async fn join_all_keeps_the_order_of_its_futures() {
-    let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
-    let slow = async move { rx.await.unwrap_or(0) };
-    let fast = async move {
-        let _ = tx.send(7);
-        1
-    };
-    // The first waits on the second: only concurrent polling finishes.
-    let joined = super::join_all(vec![
-        Box::pin(slow) as std::pin::Pin<Box<dyn std::future::Future<Output = u32>>>,
-        Box::pin(fast),
-    ])
-    .await;
-    assert_eq!(joined, [7, 1]);
 }

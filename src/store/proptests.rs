@@ -96,9 +96,10 @@ impl Model {
                 }
             }
             // History is checked by the caller, which keeps the snapshots.
-            GraphOp::History(_) | GraphOp::Undo { .. } | GraphOp::Purge { .. } => {
-                return Err("the model keeps no history".into())
-            }
+            GraphOp::History(_)
+            | GraphOp::Undo { .. }
+            | GraphOp::Purge { .. }
+            | GraphOp::Recent(_) => return Err("the model keeps no history".into()),
         })
     }
 

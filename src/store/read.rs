@@ -48,6 +48,7 @@ pub(super) fn run(
         GraphOp::History(query) => {
             return Ok(Outcome::History(super::history::history(conn, query)?))
         }
+        GraphOp::Recent(query) => super::history::recent(conn, query)?,
         GraphOp::Purge {
             before,
             dry_run: true,
@@ -226,7 +227,7 @@ pub(super) fn array(values: impl Iterator<Item = Value>) -> rusqlite::vtab::arra
 
 /// Runs an entity query (id, name, type, observation or NULL; ordered by
 /// entity then observation) and folds its rows into entities.
-fn load_entities(
+pub(super) fn load_entities(
     conn: &Connection,
     sql: &str,
     params: impl Params,

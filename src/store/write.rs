@@ -79,6 +79,7 @@ pub(super) fn run(
         | GraphOp::SearchMemory(_)
         | GraphOp::Neighbors(_)
         | GraphOp::History(_)
+        | GraphOp::Recent(_)
         | GraphOp::Purge { .. } => {
             return Err(StoreError::ReadOnly(format!(
                 "{} is a read; it does not run in a write",

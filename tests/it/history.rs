@@ -3,6 +3,7 @@
 //! `memory_history`, `undo` and `supersede_observation` answer as
 //! EXTENSIONS.md says.
 
+use expect_test::{expect, Expect};
 use serde_json::{json, Value};
 
 use crate::support::{names, OutputSchemas, TestEnv};
@@ -115,6 +116,329 @@ fn supersede_observation_keeps_the_place_and_says_what_is_missing() {
     assert_eq!(missing["isError"], json!(true));
     let text = missing["content"][0]["text"].as_str().expect("text");
     assert!(text.starts_with("Observation not found: "), "{text}");
+}
+
+/// A tool result as an agent receives it, for a snapshot: whether it is an
+/// error, each text item, and the structured content. Times and the local
+/// user differ from run to run; they become `<time>` (once checked to never
+/// go back, newest first) and `<user>`.
+fn shown(result: &Value, user: &str) -> String {
+    let mut out = format!("isError: {}\n", result["isError"] == json!(true));
+    for item in result["content"].as_array().expect("content") {
+        out.push_str("text:\n");
+        out.push_str(item["text"].as_str().expect("a text item"));
+        out.push('\n');
+    }
+    if let Some(structured) = result.get("structuredContent") {
+        out.push_str("structuredContent:\n");
+        out.push_str(&serde_json::to_string_pretty(structured).expect("serializes"));
+        out.push('\n');
+    }
+    let times: Vec<&str> = result["structuredContent"]["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|change| change["at"].as_str().expect("at"))
+        .collect();
+    // RFC 3339 UTC times of one format sort as text.
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {times:?}"
+    );
+    for at in times {
+        out = out.replace(at, "<time>");
+    }
+    out.replace(&format!("\"{user}\""), "\"<user>\"")
+}
+
+fn check(result: &Value, user: &str, expected: Expect) {
+    expected.assert_eq(&shown(result, user));
+}
+
+/// The exact answers of the three history tools, one of each kind: a
+/// supersede, an undo applied, refused, forced and undone in turn, and the
+/// history they leave.
+#[test]
+fn history_tools_answer_exactly_as_specified() {
+    let env = TestEnv::new();
+    let mut shim = env.shim_with(
+        &[],
+        &[
+            ("CLAUDE_CODE_SESSION_ID", "session-a"),
+            ("MEMGRAPHD_PROJECT", "git@github.com:acme/tools.git"),
+        ],
+    );
+    shim.call_ok(
+        "create_entities",
+        json!({"entities": [
+            {"name": "Alice", "entityType": "person", "observations": ["likes tea", "lives in Lyon"]},
+            {"name": "Acme", "entityType": "company", "observations": []}
+        ]}),
+    );
+    let user: String = env
+        .open_db()
+        .query_row("SELECT actor FROM changes WHERE id = 1", [], |r| r.get(0))
+        .expect("the first change has an actor");
+
+    check(
+        &shim.call(
+            "supersede_observation",
+            json!({"entityName": "Alice", "old": "likes tea", "new": "likes coffee"}),
+        ),
+        &user,
+        expect![[r#"
+            isError: false
+            text:
+            {
+              "entityName": "Alice",
+              "old": "likes tea",
+              "new": "likes coffee",
+              "changeId": 2
+            }
+            structuredContent:
+            {
+              "entityName": "Alice",
+              "old": "likes tea",
+              "new": "likes coffee",
+              "changeId": 2
+            }
+        "#]],
+    );
+    shim.call_ok("delete_entities", json!({"entityNames": ["Alice"]}));
+    check(
+        &shim.call("undo", json!({"changeId": 3})),
+        &user,
+        expect![[r#"
+            isError: false
+            text:
+            {
+              "changeId": 4,
+              "undid": 3,
+              "summary": "undid change 3 (delete_entities): restored 1 entity, 2 observations"
+            }
+            structuredContent:
+            {
+              "changeId": 4,
+              "undid": 3,
+              "summary": "undid change 3 (delete_entities): restored 1 entity, 2 observations"
+            }
+        "#]],
+    );
+    // The create is followed by changes to its rows: refused, naming the
+    // first of them.
+    check(
+        &shim.call("undo", json!({"changeId": 1})),
+        &user,
+        expect![[r#"
+            isError: true
+            text:
+            Cannot undo change 1: change 2 touched the same rows since; undo 2 first, or pass force
+        "#]],
+    );
+    // Undo of the undo deletes Alice again.
+    check(
+        &shim.call("undo", json!({"changeId": 4})),
+        &user,
+        expect![[r#"
+            isError: false
+            text:
+            {
+              "changeId": 5,
+              "undid": 4,
+              "summary": "undid change 4 (undo): removed 1 entity, 2 observations"
+            }
+            structuredContent:
+            {
+              "changeId": 5,
+              "undid": 4,
+              "summary": "undid change 4 (undo): removed 1 entity, 2 observations"
+            }
+        "#]],
+    );
+    check(
+        &shim.call("undo", json!({"changeId": 1, "force": true})),
+        &user,
+        expect![[r#"
+            isError: false
+            text:
+            {
+              "changeId": 6,
+              "undid": 1,
+              "summary": "undid change 1 (create_entities): removed 1 entity"
+            }
+            structuredContent:
+            {
+              "changeId": 6,
+              "undid": 1,
+              "summary": "undid change 1 (create_entities): removed 1 entity"
+            }
+        "#]],
+    );
+    check(
+        &shim.call("undo", json!({"changeId": 99})),
+        &user,
+        expect![[r#"
+            isError: true
+            text:
+            Change 99 not found
+        "#]],
+    );
+    check(
+        &shim.call("memory_history", json!({"limit": 4})),
+        &user,
+        expect![[r#"
+            isError: false
+            text:
+            {
+              "changes": [
+                {
+                  "changeId": 6,
+                  "at": "<time>",
+                  "tool": "undo",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "undid change 1 (create_entities): removed 1 entity"
+                },
+                {
+                  "changeId": 5,
+                  "at": "<time>",
+                  "tool": "undo",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "undid change 4 (undo): removed 1 entity, 2 observations"
+                },
+                {
+                  "changeId": 4,
+                  "at": "<time>",
+                  "tool": "undo",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "undid change 3 (delete_entities): restored 1 entity, 2 observations"
+                },
+                {
+                  "changeId": 3,
+                  "at": "<time>",
+                  "tool": "delete_entities",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "deleted 1 entity (Alice)"
+                }
+              ],
+              "nextCursor": "h3"
+            }
+            structuredContent:
+            {
+              "changes": [
+                {
+                  "changeId": 6,
+                  "at": "<time>",
+                  "tool": "undo",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "undid change 1 (create_entities): removed 1 entity"
+                },
+                {
+                  "changeId": 5,
+                  "at": "<time>",
+                  "tool": "undo",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "undid change 4 (undo): removed 1 entity, 2 observations"
+                },
+                {
+                  "changeId": 4,
+                  "at": "<time>",
+                  "tool": "undo",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "undid change 3 (delete_entities): restored 1 entity, 2 observations"
+                },
+                {
+                  "changeId": 3,
+                  "at": "<time>",
+                  "tool": "delete_entities",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "deleted 1 entity (Alice)"
+                }
+              ],
+              "nextCursor": "h3"
+            }
+        "#]],
+    );
+    check(
+        &shim.call("memory_history", json!({"name": "Alice", "cursor": "h3"})),
+        &user,
+        expect![[r#"
+            isError: false
+            text:
+            {
+              "changes": [
+                {
+                  "changeId": 2,
+                  "at": "<time>",
+                  "tool": "supersede_observation",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "superseded an observation of Alice"
+                },
+                {
+                  "changeId": 1,
+                  "at": "<time>",
+                  "tool": "create_entities",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "created 2 entities (Alice, Acme)"
+                }
+              ]
+            }
+            structuredContent:
+            {
+              "changes": [
+                {
+                  "changeId": 2,
+                  "at": "<time>",
+                  "tool": "supersede_observation",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "superseded an observation of Alice"
+                },
+                {
+                  "changeId": 1,
+                  "at": "<time>",
+                  "tool": "create_entities",
+                  "session": "session-a",
+                  "client": "memgraphd-tests 0",
+                  "project": "github.com/acme/tools",
+                  "actor": "<user>",
+                  "summary": "created 2 entities (Alice, Acme)"
+                }
+              ]
+            }
+        "#]],
+    );
 }
 
 fn run(env: &TestEnv, args: &[&str]) -> String {

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use expect_test::expect;
 use serde_json::{json, Value};
 
 use crate::support::{git_repo, TestEnv};
@@ -71,9 +72,13 @@ fn assert_silent(output: &Output) {
     );
 }
 
-/// A memory about the widgets project, and one unrelated entity added last.
+/// The working directory of the recorded hook inputs: the widgets project.
+const WIDGETS_DIR: &str = "/home/dev/src/widgets";
+
+/// A memory about the widgets project, written from it, then two entities
+/// written from another project: one about widgets, one unrelated.
 fn remember_widgets(env: &TestEnv) {
-    let mut shim = env.shim();
+    let mut shim = env.shim_with(&[], &[("MEMGRAPHD_PROJECT", WIDGETS_DIR)]);
     shim.call_ok(
         "create_entities",
         json!({"entities": [
@@ -82,35 +87,63 @@ fn remember_widgets(env: &TestEnv) {
             {"name": "Billing service", "entityType": "service",
              "observations": ["part of widgets", "rolls back with helm rollback"]},
             {"name": "Helm", "entityType": "tool", "observations": ["charts live in deploy/"]},
-            {"name": "Lyon office", "entityType": "place", "observations": ["opened in 2024"]},
         ]}),
     );
     shim.call_ok(
         "create_relations",
         json!({"relations": [{"from": "Billing service", "to": "widgets", "relationType": "part_of"}]}),
     );
+    let mut other = env.shim_with(&[], &[("MEMGRAPHD_PROJECT", "/home/dev/src/gadgets")]);
+    other.call_ok(
+        "create_entities",
+        json!({"entities": [
+            {"name": "Widgets CI", "entityType": "pipeline",
+             "observations": ["runs the widgets tests on every push", "owned by the platform team"]},
+            {"name": "Lyon office", "entityType": "place", "observations": ["opened in 2024"]},
+        ]}),
+    );
 }
 
 #[test]
-fn session_start_recalls_the_project_and_the_newest_entities() {
+fn session_start_recalls_the_projects_changes_then_the_hits_for_its_name() {
     let env = TestEnv::new();
     remember_widgets(&env);
     let output = hook(&env, "session-start", &fixture("session-start.json"), &[]);
-    let text = context(&output, "SessionStart");
     // The recorded cwd does not exist here: its path is the key.
-    assert!(
-        text.starts_with("Memory for this session's project, widgets (/home/dev/src/widgets):"),
-        "{text}"
+    expect![[r#"
+        Memory for this session's project, widgets (/home/dev/src/widgets):
+        Recently changed in this project:
+        - Billing service [service]: part of widgets; rolls back with helm rollback
+        - widgets [project]: Rust service for widget orders; deployed with helm
+        - Helm [tool]: charts live in deploy/
+        Their relations:
+        - Billing service part_of widgets
+        About widgets:
+        - Widgets CI [pipeline]: runs the widgets tests on every push (+1 more)
+        This is part of the shared memory (memgraphd); search_nodes and open_nodes find more."#]]
+    .assert_eq(&context(&output, "SessionStart"));
+}
+
+#[test]
+fn session_start_in_a_project_without_changes_recalls_the_newest_of_all() {
+    let env = TestEnv::new();
+    remember_widgets(&env);
+    let fresh = env.home().join("fresh");
+    std::fs::create_dir_all(&fresh).expect("creating a project directory");
+    let fresh = std::fs::canonicalize(&fresh).expect("canonical");
+    let input = json!({"session_id": "s", "cwd": fresh, "hook_event_name": "SessionStart",
+        "source": "startup"});
+    let output = hook(&env, "session-start", &input.to_string(), &[]);
+    let text = context(&output, "SessionStart");
+    let heading = format!(
+        "Memory for this session's project, fresh ({}):\n\
+         Most recently changed (nothing from this project yet):\n\
+         - Lyon office [place]: opened in 2024\n\
+         - Widgets CI [pipeline]: ",
+        fresh.display()
     );
-    for line in [
-        "- widgets [project]: Rust service for widget orders; deployed with helm",
-        "- Billing service [service]: part of widgets; rolls back with helm rollback",
-        "- Billing service part_of widgets",
-        "Most recently added:\n- Lyon office [place]: opened in 2024\n- Helm [tool]",
-    ] {
-        assert!(text.contains(line), "missing {line:?} in:\n{text}");
-    }
-    assert!(text.chars().count() <= 8_000, "{}", text.len());
+    assert!(text.starts_with(&heading), "{text}");
+    assert!(text.contains("- Billing service [service]"), "{text}");
 }
 
 #[test]
@@ -133,6 +166,11 @@ fn session_start_names_the_repository_of_claude_project_dir() {
         text.starts_with("Memory for this session's project, widgets (github.com/acme/widgets):"),
         "{text}"
     );
+    // Nothing was written from that repository: its name finds the rest.
+    assert!(
+        text.contains("About widgets:\n- widgets [project]"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -145,12 +183,24 @@ fn session_start_stays_within_its_budget_on_a_large_memory() {
                         "observations": [long, format!("part {i} of the widgets")]})
         })
         .collect();
-    env.shim()
+    env.shim().call_ok(
+        "create_entities",
+        json!({"entities": [{"name": "widgets", "entityType": "project", "observations": [long]}]}),
+    );
+    env.shim_with(&[], &[("MEMGRAPHD_PROJECT", WIDGETS_DIR)])
         .call_ok("create_entities", json!({"entities": entities}));
     let output = hook(&env, "session-start", &fixture("session-start.json"), &[]);
     let text = context(&output, "SessionStart");
     assert!(text.chars().count() <= 8_000, "{}", text.chars().count());
-    assert!(text.contains("- widgets part 0 [part]"), "{text}");
+    assert!(
+        text.contains("Recently changed in this project:\n- widgets part 299 [part]"),
+        "{text}"
+    );
+    // However much the project wrote, the hits for its name keep a share.
+    assert!(
+        text.contains("About widgets:\n- widgets [project]: widgets"),
+        "{text}"
+    );
     assert!(
         text.ends_with("search_nodes and open_nodes find more."),
         "{text}"
@@ -169,20 +219,13 @@ fn a_prompt_gets_the_entities_its_words_find() {
     let env = TestEnv::new();
     remember_widgets(&env);
     let output = hook(&env, "prompt", &fixture("prompt.json"), &[]);
-    let text = context(&output, "UserPromptSubmit");
-    assert!(
-        text.starts_with("Memory that may bear on this prompt:\n"),
-        "{text}"
-    );
-    for name in [
-        "- Billing service [service]",
-        "- Helm [tool]",
-        "- widgets [project]",
-    ] {
-        assert!(text.contains(name), "missing {name:?} in:\n{text}");
-    }
-    assert!(!text.contains("Lyon"), "{text}");
-    assert!(text.chars().count() <= 4_000, "{}", text.len());
+    expect![[r#"
+        Memory that may bear on this prompt:
+        - Billing service [service]: rolls back with helm rollback; part of widgets
+        - Helm [tool]: charts live in deploy/
+        - widgets [project]: Rust service for widget orders; deployed with helm
+        Call open_nodes with these names for all that memory holds on them."#]]
+    .assert_eq(&context(&output, "UserPromptSubmit"));
 }
 
 #[test]

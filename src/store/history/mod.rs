@@ -18,8 +18,13 @@
 //!
 //! What was stored before history is adopted by one synthetic first change,
 //! `before history`, which cannot be undone.
+//!
+//! Reads: `memory_history` ([`history`]), the projects seen ([`projects`]),
+//! and the live entities a project's latest changes touched (`recent`, for
+//! the session-start hook).
 
 mod purge;
+pub(super) mod recent;
 mod summary;
 mod undo;
 
@@ -29,6 +34,7 @@ use super::StoreError;
 use crate::model::{Author, ChangeInfo, GraphOp, HistoryPage, HistoryQuery, Outcome};
 
 pub(super) use purge::purge;
+pub(super) use recent::recent;
 pub(super) use undo::{supersede, undo};
 
 /// The tool name of the synthetic change that adopts pre-history rows.
