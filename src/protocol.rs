@@ -65,7 +65,8 @@ pub use tokens::{TokenInfo, TokenOp, TokenReply};
 /// 4: token admin ([`Op::Token`]); the HTTP face in [`DaemonStatus::http`].
 /// 5: provenance on every request ([`Op::Authored`]), history, undo,
 /// supersede and purge, and the projects in [`DaemonStatus`].
-pub const PROTOCOL_VERSION: u32 = 5;
+/// 6: the session's project on `search_memory` (`MemorySearch::project`).
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
