@@ -244,7 +244,7 @@ impl Store {
             conn,
             path: Some(path.to_owned()),
             read_only: Some(reason),
-            rankings: words::Rankings::new(),
+            rankings: words::Rankings::for_schema(found),
             replicated: false,
         })
     }

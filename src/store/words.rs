@@ -60,6 +60,10 @@ use crate::model::{MemorySearch, RankResume, RankedEntity, RankedPage, SearchSco
 /// Query words looked up; the rest of a long query only counts through the
 /// substring rule.
 pub const MAX_WORDS: usize = 16;
+/// The schema version that brought the word index (migration 4).
+const WORD_INDEX_SCHEMA: u32 = 4;
+/// The schema version that brought history, and with it projects.
+const HISTORY_SCHEMA: u32 = 6;
 /// Hits a ranking keeps for paging.
 pub const MAX_RANKED: usize = 1_000;
 /// Rankings kept for their cursors.
@@ -153,6 +157,9 @@ struct Key {
 /// short memory of how many index rows hold each word looked up.
 #[derive(Debug)]
 pub struct Rankings {
+    /// The schema version of the database searched: an older one, opened
+    /// read-only, may lack the word index or history.
+    schema: u32,
     inner: RefCell<RankingsInner>,
     /// Word → (rows holding it, when that was read). Counts only decide
     /// which words are common, so a minute-old count is good enough.
@@ -171,7 +178,13 @@ struct RankingsInner {
 }
 
 impl Rankings {
+    /// For a database of the current schema.
     pub fn new() -> Rankings {
+        Rankings::for_schema(super::schema::supported_version())
+    }
+
+    /// For a database of schema version `schema`.
+    pub fn for_schema(schema: u32) -> Rankings {
         // Ids start somewhere new in every process, so a cursor from before
         // a restart finds nothing instead of another search's ranking.
         let seed = std::time::SystemTime::now()
@@ -180,6 +193,7 @@ impl Rankings {
             .unwrap_or(0)
             ^ (u64::from(std::process::id()) << 40);
         Rankings {
+            schema,
             inner: RefCell::new(RankingsInner {
                 next_id: seed.max(1),
                 kept: VecDeque::new(),
@@ -227,6 +241,15 @@ pub(super) fn search_memory(
         scope: q.scope,
         project: q.project.clone(),
     };
+    if rankings.schema < WORD_INDEX_SCHEMA {
+        return Err(StoreError::Refused(format!(
+            "search_memory needs the word index, which this database does not have yet: an older \
+             memgraphd made it (schema version {}), and it is open read-only, so it cannot be \
+             upgraded. Use search_nodes meanwhile; once the file can be written, restart the \
+             daemon (memgraphd stop; the next session starts it) to upgrade it.",
+            rankings.schema
+        )));
+    }
     let limit = q.limit as usize;
     let (hits, snapshot, offset) = match q.resume {
         Some(resume) => {
@@ -360,7 +383,7 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
     if q.scope == SearchScope::Project {
         let project = q.project.as_deref().unwrap_or_default();
         let ids: Vec<i64> = scores.keys().copied().collect();
-        let ties = project_ties(conn, &ids, project)?;
+        let ties = project_ties(conn, rankings, &ids, project)?;
         scores.retain(|id, _| ties.get(id).is_none_or(|t| *t != Tie::Elsewhere));
         own.extend(
             ties.iter()
@@ -402,7 +425,7 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
     // boost cheap on a broad query.
     if let (SearchScope::All, Some(project)) = (q.scope, q.project.as_deref()) {
         let ids: Vec<i64> = candidates.iter().map(|(id, _)| *id).collect();
-        let ties = project_ties(conn, &ids, project)?;
+        let ties = project_ties(conn, rankings, &ids, project)?;
         own.extend(
             ties.iter()
                 .filter(|(_, t)| **t == Tie::Own)
@@ -464,9 +487,14 @@ enum Tie {
 /// any project touched has none.
 fn project_ties(
     conn: &Connection,
+    rankings: &Rankings,
     ids: &[i64],
     project: &str,
 ) -> Result<HashMap<i64, Tie>, StoreError> {
+    if rankings.schema < HISTORY_SCHEMA {
+        // Before history no change recorded a project: nothing is tied.
+        return Ok(HashMap::new());
+    }
     let mut stmt = conn.prepare_cached(
         "SELECT e.id, max(c.project = ?2), max(c.project IS NOT NULL)
          FROM entities e

@@ -477,3 +477,31 @@ fn scope_all_ranks_the_projects_entities_higher_but_never_over_an_exact_name() {
     let exact = scoped(&mut s, "pot 2", SearchScope::All, Some("acme/a"));
     assert_eq!(exact[0], "Pot 2", "{exact:?}");
 }
+
+#[test]
+fn search_memory_on_an_older_database_served_read_only_says_what_to_do() {
+    let dir = temp_dir();
+    let path = dir.path().join("memory.db");
+    std::fs::write(&path, V3_FIXTURE).expect("copying the fixture");
+    let s = Store::open_read_only(&path, "read-only for the test".into()).expect("opens");
+    let op = GraphOp::SearchMemory(MemorySearch {
+        query: "cafe".into(),
+        limit: 10,
+        entity_types: vec![],
+        scope: SearchScope::Project,
+        project: Some("acme/a".into()),
+        resume: None,
+    });
+    let err = s.read(&op).expect_err("no word index to search");
+    assert!(matches!(err, StoreError::Refused(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("schema version 3"), "{message}");
+    assert!(message.contains("Use search_nodes"), "{message}");
+    // The official search still answers.
+    let found = s
+        .read(&GraphOp::SearchNodes {
+            query: "café".into(),
+        })
+        .expect("search_nodes reads");
+    assert!(matches!(found, Outcome::Graph(g) if g.entities.len() == 1));
+}
