@@ -27,6 +27,14 @@
 //! results; otherwise fewer may, but with three or more words a hit must
 //! match at least two. Substring hits always count.
 //!
+//! # Projects
+//! An entity belongs to a project when a change made in that project
+//! touched it (`changes.project` through `change_entities`, looked up for
+//! the candidates only). `scope: "project"` drops the candidates that only
+//! other projects touched, before any cut; with either scope the session's
+//! own entities score `PROJECT_BOOST` times more, which reorders hits
+//! within a tier of matched words and never passes an exact name.
+//!
 //! Common words: a word held by more than `COMMON_ROWS` index rows (read
 //! from FTS5's vocabulary, which is cheap) is left out when the query has
 //! rarer words: its BM25 weight is small, and scoring every row that holds
