@@ -272,8 +272,8 @@ pub struct Truncation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SearchScope {
     All,
-    /// The session's project, or no project. Until changes record their
-    /// project, every entity counts as tied to none.
+    /// Entities a change made in the session's project touched, and those
+    /// no change made in any project touched.
     Project,
 }
 
@@ -284,6 +284,9 @@ pub struct MemorySearch {
     pub limit: u32,
     pub entity_types: Vec<String>,
     pub scope: SearchScope,
+    /// The session's project key: what `scope: "project"` keeps, and what
+    /// `scope: "all"` ranks higher. `None` when the session has none.
+    pub project: Option<String>,
     /// Continue a ranking made earlier: its snapshot and how far it got.
     pub resume: Option<RankResume>,
 }

@@ -67,7 +67,8 @@ pub use tokens::{TokenInfo, TokenOp, TokenReply};
 /// supersede and purge, and the projects in [`DaemonStatus`].
 /// 6: the web view ([`Op::Ui`], [`Reply::Ui`]).
 /// 7: the recent-changes read of the session-start hook (`GraphOp::Recent`).
-pub const PROTOCOL_VERSION: u32 = 7;
+/// 8: the session's project on `search_memory` (`MemorySearch::project`).
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;

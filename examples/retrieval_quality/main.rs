@@ -16,7 +16,9 @@
 //! ```
 //!
 //! Tune ranking on seed 1 only; seed 2 is looked at once, to check the
-//! figures were not fitted to one query set.
+//! figures were not fitted to one query set. `--projects` writes every other
+//! entry from another project and searches from the first, to show what the
+//! boost of the session's own project costs the other project's entries.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -55,6 +57,11 @@ struct Args {
     /// Print the queries (kind, target, text) and exit, without memgraphd.
     #[arg(long)]
     list: bool,
+    /// Write every other entry from a second project (the relations from a
+    /// third) and search from the first: what `search_memory`'s boost of the
+    /// session's own project does to the figures.
+    #[arg(long)]
+    projects: bool,
 }
 
 /// Entities per `create_entities` call while loading.
@@ -76,9 +83,31 @@ fn main() -> Result<()> {
     }
 
     let home = common::Home::new("mgq")?;
-    let mut session = home.session("bench")?;
+    let in_project = |project: &str| {
+        let mut command = home.command(&["mcp"]);
+        command.env("MEMGRAPHD_PROJECT", project);
+        common::Session::start("bench", command, std::process::Stdio::inherit())
+    };
+    let mut session = if args.projects {
+        in_project("quality/own")?
+    } else {
+        home.session("bench")?
+    };
     let tools = tool_schemas(&mut session)?;
-    let relations = load(&mut session, &corpus.entries)?;
+    let relations = if args.projects {
+        let mut other = in_project("quality/other")?;
+        let mut links = in_project("quality/links")?;
+        let relations = load(
+            &mut session,
+            Some((&mut other, &mut links)),
+            &corpus.entries,
+        )?;
+        other.close()?;
+        links.close()?;
+        relations
+    } else {
+        load(&mut session, None, &corpus.entries)?
+    };
     let observations: usize = corpus.entries.iter().map(|e| e.sentences.len()).sum();
 
     let mut reports = Vec::new();
@@ -205,14 +234,34 @@ fn tool_schemas(session: &mut common::Session) -> Result<HashMap<String, Value>>
 
 /// Creates every entry, then the cross-references between entries that
 /// exist (matched exactly, else case-folded); returns the relation count.
-fn load(session: &mut common::Session, entries: &[corpus::Entry]) -> Result<usize> {
+/// With `split`, every other entry is created by its first session and the
+/// relations by its second.
+fn load(
+    session: &mut common::Session,
+    mut split: Option<(&mut common::Session, &mut common::Session)>,
+    entries: &[corpus::Entry],
+) -> Result<usize> {
+    let entity = |e: &corpus::Entry| json!({"name": e.name, "entityType": e.entity_type, "observations": e.sentences});
     for batch in entries.chunks(BATCH) {
-        let entities: Vec<Value> = batch
+        let mine = |i: usize| split.is_none() || i.is_multiple_of(2);
+        let own: Vec<Value> = batch
             .iter()
-            .map(|e| json!({"name": e.name, "entityType": e.entity_type, "observations": e.sentences}))
+            .enumerate()
+            .filter(|(i, _)| mine(*i))
+            .map(|(_, e)| entity(e))
             .collect();
-        checked(session.call_tool("create_entities", json!({ "entities": entities }))?)
+        let other: Vec<Value> = batch
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !mine(*i))
+            .map(|(_, e)| entity(e))
+            .collect();
+        checked(session.call_tool("create_entities", json!({ "entities": own }))?)
             .context("creating entities")?;
+        if let Some((writer, _)) = split.as_mut() {
+            checked(writer.call_tool("create_entities", json!({ "entities": other }))?)
+                .context("creating entities")?;
+        }
     }
     let exact: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     let mut folded: HashMap<String, &str> = HashMap::new();
@@ -232,8 +281,12 @@ fn load(session: &mut common::Session, entries: &[corpus::Entry]) -> Result<usiz
             }
         }
     }
+    let linker = match split {
+        Some((_, links)) => links,
+        None => session,
+    };
     for batch in relations.chunks(2_000) {
-        checked(session.call_tool("create_relations", json!({ "relations": batch }))?)
+        checked(linker.call_tool("create_relations", json!({ "relations": batch }))?)
             .context("creating relations")?;
     }
     Ok(relations.len())

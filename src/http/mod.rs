@@ -39,8 +39,11 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use tokio_util::sync::CancellationToken;
 
 use crate::daemon::actor::DbHandle;
+use crate::project::Inputs;
+use crate::provenance::generated_session_id;
 use crate::shim::backend::Backend;
 use crate::shim::server::MemoryServer;
+use crate::shim::session::Session;
 use crate::tokens::TokenCache;
 use backend::LocalBackend;
 use gate::Gate;
@@ -178,8 +181,11 @@ pub async fn serve(bound: Bound, daemon: Daemon) {
                 .map_err(|_| std::io::Error::other("a session needs a checked token"))?;
             let origin = next_origin.fetch_add(1, Ordering::Relaxed);
             let backend: Arc<dyn Backend> = Arc::new(LocalBackend::new(db.clone(), origin, actor));
-            let server =
-                MemoryServer::new(backend.clone(), settings).map_err(std::io::Error::other)?;
+            // The daemon's own environment and directory say nothing of
+            // where a remote client works: only its roots give a project.
+            let session = Session::new(generated_session_id(), Inputs::default());
+            let server = MemoryServer::with_session(backend.clone(), settings, session)
+                .map_err(std::io::Error::other)?;
             Ok(HttpSession::new(server, backend, sessions.clone()))
         }
     };

@@ -88,6 +88,7 @@ fn graph_ops() -> Vec<GraphOp> {
             limit: 10,
             entity_types: vec![],
             scope: SearchScope::All,
+            project: None,
             resume: None,
         }),
         GraphOp::SearchMemory(MemorySearch {
@@ -95,6 +96,7 @@ fn graph_ops() -> Vec<GraphOp> {
             limit: 50,
             entity_types: vec!["person".into()],
             scope: SearchScope::Project,
+            project: Some("github.com/acme/tools".into()),
             resume: Some(RankResume {
                 snapshot: u64::MAX,
                 offset: 10,

@@ -102,6 +102,7 @@ pub async fn search(
         limit,
         entity_types: Vec::new(),
         scope: SearchScope::All,
+        project: None,
         resume: None,
     });
     match outcome(client, op).await? {

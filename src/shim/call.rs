@@ -196,6 +196,8 @@ fn search_memory(map: &Map<String, Value>) -> Result<Call, ArgError> {
         limit,
         entity_types,
         scope: scope_arg,
+        // Set by the session, which knows its project (`MemoryServer`).
+        project: None,
         resume,
     });
     Ok(Call::Search { op, scope })

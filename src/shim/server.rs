@@ -90,9 +90,21 @@ pub struct MemoryServer {
 }
 
 impl MemoryServer {
+    /// The server of this process's session, which works where the process
+    /// runs (its environment and working directory).
     pub fn new(
         backend: Arc<dyn Backend>,
         settings: Settings,
+    ) -> Result<MemoryServer, serde_json::Error> {
+        MemoryServer::with_session(backend, settings, Session::from_env())
+    }
+
+    /// The server of `session`: an HTTP session's is not the daemon's
+    /// process, so its project comes only from its client's roots.
+    pub fn with_session(
+        backend: Arc<dyn Backend>,
+        settings: Settings,
+        session: Session,
     ) -> Result<MemoryServer, serde_json::Error> {
         Ok(MemoryServer {
             backend,
@@ -100,7 +112,7 @@ impl MemoryServer {
             tools: Arc::new(listed(settings.tools)?),
             settings,
             initialized: Arc::new(OnceLock::new()),
-            session: Arc::new(Session::from_env()),
+            session: Arc::new(session),
         })
     }
 
@@ -123,12 +135,20 @@ impl MemoryServer {
         if !self.tools.iter().any(|t| t.name == name) {
             return error_result(format!("MCP error -32602: Tool {name} not found"));
         }
-        let call = match call::parse(name, params.arguments.as_ref(), &self.settings) {
+        let mut call = match call::parse(name, params.arguments.as_ref(), &self.settings) {
             Ok(call) => call,
             Err(e) => {
                 return error_result(format!("Invalid arguments for tool {name}: {e}"));
             }
         };
+        if let Call::Search {
+            op: GraphOp::SearchMemory(search),
+            ..
+        } = &mut call
+        {
+            // The ranking favours, or keeps only, the project of this call.
+            search.project = self.session.project().map(|p| p.key);
+        }
         let is_write = call.op().is_write();
         // Each write's change records who made it (and the log says so).
         let author = is_write.then(|| {

@@ -180,6 +180,9 @@ pub struct Store {
     replicated: bool,
 }
 
+/// How much of the database file is memory-mapped for reading.
+const MMAP_BYTES: i64 = 1 << 30;
+
 impl Store {
     /// Opens the database at `path`, creating it and its missing parent
     /// directories (private to their owner, see [`crate::privacy`]), and
@@ -243,7 +246,7 @@ impl Store {
             conn,
             path: Some(path.to_owned()),
             read_only: Some(reason),
-            rankings: words::Rankings::new(),
+            rankings: words::Rankings::for_schema(found),
             replicated: false,
         })
     }
@@ -310,6 +313,9 @@ impl Store {
         };
         conn.pragma_update(None, "synchronous", synchronous)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Searches read index and table pages all over the file; mapped,
+        // they cost no copy and no system call each.
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
         rusqlite::vtab::array::load_module(&conn)?;
         schema::register_functions(&conn)?;
         schema::migrate(&mut conn)?;

@@ -379,6 +379,31 @@ fn relation() -> impl Strategy<Value = Relation> {
     })
 }
 
+/// Whether `e` holds `query` only where `search_memory` gives the substring
+/// rule up (docs/TOOLS.md): a query of several plain words, the last of three
+/// or more characters, that only an observation holds, and only from inside
+/// a longer first word.
+fn only_inside_a_first_word(e: &Entity, query: &str) -> bool {
+    let needle = query.to_lowercase();
+    let words: Vec<&str> = needle.split(' ').collect();
+    let plain = |w: &&str| !w.is_empty() && w.chars().all(char::is_alphanumeric);
+    if words.len() < 2 || !words.iter().all(plain) || words[words.len() - 1].chars().count() < 3 {
+        return false;
+    }
+    let holds_at_a_word = |text: &str| {
+        let text = text.to_lowercase();
+        text.match_indices(&needle).any(|(i, _)| {
+            text[..i]
+                .chars()
+                .last()
+                .is_none_or(|c| !c.is_alphanumeric())
+        })
+    };
+    !e.name.to_lowercase().contains(&needle)
+        && !e.entity_type.to_lowercase().contains(&needle)
+        && !e.observations.iter().any(|o| holds_at_a_word(o))
+}
+
 /// A substring (by characters) of any name, type or text, sometimes
 /// upper-cased; plus a few that straddle the name/type boundary of the index.
 fn query() -> impl Strategy<Value = String> {
@@ -586,13 +611,14 @@ proptest! {
                 limit: 50,
                 entity_types: vec![],
                 scope: SearchScope::All,
+                project: None,
                 resume: None,
             });
             let Ok(Outcome::Ranked(ranked)) = store.apply(&op) else {
                 return Err(TestCaseError::fail("search_memory runs"));
             };
             let names: HashSet<&str> = ranked.results.iter().map(|r| r.name.as_str()).collect();
-            for e in &official.entities {
+            for e in official.entities.iter().filter(|e| !only_inside_a_first_word(e, &query)) {
                 prop_assert!(names.contains(e.name.as_str()), "{query:?} lost {}", e.name);
             }
         }

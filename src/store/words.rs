@@ -27,6 +27,14 @@
 //! results; otherwise fewer may, but with three or more words a hit must
 //! match at least two. Substring hits always count.
 //!
+//! # Projects
+//! An entity belongs to a project when a change made in that project
+//! touched it (`changes.project` through `change_entities`, looked up for
+//! the candidates only). `scope: "project"` drops the candidates that only
+//! other projects touched, before any cut; with either scope the session's
+//! own entities score `PROJECT_BOOST` times more, which reorders hits
+//! within a tier of matched words and never passes an exact name.
+//!
 //! Common words: a word held by more than `COMMON_ROWS` index rows (read
 //! from FTS5's vocabulary, which is cheap) is left out when the query has
 //! rarer words: its BM25 weight is small, and scoring every row that holds
@@ -60,6 +68,10 @@ use crate::model::{MemorySearch, RankResume, RankedEntity, RankedPage, SearchSco
 /// Query words looked up; the rest of a long query only counts through the
 /// substring rule.
 pub const MAX_WORDS: usize = 16;
+/// The schema version that brought the word index (migration 4).
+const WORD_INDEX_SCHEMA: u32 = 4;
+/// The schema version that brought history, and with it projects.
+const HISTORY_SCHEMA: u32 = 6;
 /// Hits a ranking keeps for paging.
 pub const MAX_RANKED: usize = 1_000;
 /// Rankings kept for their cursors.
@@ -82,6 +94,10 @@ pub const SNIPPET_CHARS: usize = 200;
 const EXACT_NAME_BONUS: f64 = 1_000.0;
 const SUBSTRING_IN_NAME_BONUS: f64 = 3.0;
 const SUBSTRING_BONUS: f64 = 1.0;
+/// How much more an entity of the session's project scores. It orders hits
+/// that match as many query words; it never lifts one over a hit that
+/// matches more words, nor over an exact name.
+const PROJECT_BOOST: f64 = 1.25;
 
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '-' || c == '.'
@@ -142,12 +158,16 @@ struct Key {
     query: String,
     entity_types: Vec<String>,
     scope: SearchScope,
+    project: Option<String>,
 }
 
 /// Recent rankings, by id, for their cursors (see the module doc), and a
 /// short memory of how many index rows hold each word looked up.
 #[derive(Debug)]
 pub struct Rankings {
+    /// The schema version of the database searched: an older one, opened
+    /// read-only, may lack the word index or history.
+    schema: u32,
     inner: RefCell<RankingsInner>,
     /// Word → (rows holding it, when that was read). Counts only decide
     /// which words are common, so a minute-old count is good enough.
@@ -166,7 +186,13 @@ struct RankingsInner {
 }
 
 impl Rankings {
+    /// For a database of the current schema.
     pub fn new() -> Rankings {
+        Rankings::for_schema(super::schema::supported_version())
+    }
+
+    /// For a database of schema version `schema`.
+    pub fn for_schema(schema: u32) -> Rankings {
         // Ids start somewhere new in every process, so a cursor from before
         // a restart finds nothing instead of another search's ranking.
         let seed = std::time::SystemTime::now()
@@ -175,6 +201,7 @@ impl Rankings {
             .unwrap_or(0)
             ^ (u64::from(std::process::id()) << 40);
         Rankings {
+            schema,
             inner: RefCell::new(RankingsInner {
                 next_id: seed.max(1),
                 kept: VecDeque::new(),
@@ -220,7 +247,17 @@ pub(super) fn search_memory(
         query: q.query.clone(),
         entity_types: q.entity_types.clone(),
         scope: q.scope,
+        project: q.project.clone(),
     };
+    if rankings.schema < WORD_INDEX_SCHEMA {
+        return Err(StoreError::Refused(format!(
+            "search_memory needs the word index, which this database does not have yet: an older \
+             memgraphd made it (schema version {}), and it is open read-only, so it cannot be \
+             upgraded. Use search_nodes meanwhile; once the file can be written, restart the \
+             daemon (memgraphd stop; the next session starts it) to upgrade it.",
+            rankings.schema
+        )));
+    }
     let limit = q.limit as usize;
     let (hits, snapshot, offset) = match q.resume {
         Some(resume) => {
@@ -259,6 +296,9 @@ fn expired() -> LimitError {
 
 /// Every hit of the query, best first, at most [`MAX_RANKED`].
 fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<Hit>, StoreError> {
+    if q.scope == SearchScope::Project && q.project.is_none() {
+        return Err(StoreError::Invalid(no_project()));
+    }
     let all_words = query_words(&q.query);
     let words = rankable(conn, rankings, &all_words)?;
     // Per entity: the best score for each word it matches.
@@ -345,6 +385,23 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
     if scores.is_empty() {
         return Ok(Vec::new());
     }
+    // The project: `scope: "project"` keeps its entities (and those of no
+    // project) before any cut, so a broad query cannot crowd them out.
+    let mut own: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    if q.scope == SearchScope::Project {
+        let project = q.project.as_deref().unwrap_or_default();
+        let ids: Vec<i64> = scores.keys().copied().collect();
+        let ties = project_ties(conn, rankings, &ids, project)?;
+        scores.retain(|id, _| ties.get(id).is_none_or(|t| *t != Tie::Elsewhere));
+        own.extend(
+            ties.iter()
+                .filter(|(_, t)| **t == Tie::Own)
+                .map(|(id, _)| *id),
+        );
+        if scores.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
 
     // Names, types and ages of the candidates: for the exact-name bonus,
     // the type filter and the tie-break. Without a type filter only the
@@ -366,10 +423,22 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
         candidates.truncate(MAX_RANKED);
         let kept: std::collections::HashSet<i64> = candidates.iter().map(|c| c.0).collect();
         for id in in_names {
-            if !kept.contains(&id) {
-                candidates.push((id, scores[&id]));
+            if let Some(score) = scores.get(&id).filter(|_| !kept.contains(&id)) {
+                candidates.push((id, *score));
             }
         }
+    }
+    // `scope: "all"` ranks the project's entities higher: only the
+    // candidates left after the cut are looked up, which is what keeps the
+    // boost cheap on a broad query.
+    if let (SearchScope::All, Some(project)) = (q.scope, q.project.as_deref()) {
+        let ids: Vec<i64> = candidates.iter().map(|(id, _)| *id).collect();
+        let ties = project_ties(conn, rankings, &ids, project)?;
+        own.extend(
+            ties.iter()
+                .filter(|(_, t)| **t == Tie::Own)
+                .map(|(id, _)| *id),
+        );
     }
     let ids = read::array(candidates.iter().map(|(id, _)| Value::Integer(*id)));
     let mut stmt = conn.prepare_cached(
@@ -387,6 +456,9 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
             continue;
         }
         let mut score = scores.get(&id).copied().unwrap_or(0.0);
+        if own.contains(&id) {
+            score *= PROJECT_BOOST;
+        }
         let exact = name.to_lowercase() == folded;
         if exact {
             score += EXACT_NAME_BONUS;
@@ -410,6 +482,61 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
         .collect())
 }
 
+/// How an entity stands to the session's project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tie {
+    /// A change made in the project touched it.
+    Own,
+    /// Only changes made in other projects (and maybe in none) touched it.
+    Elsewhere,
+}
+
+/// The ties of the entities `ids` to `project`; an entity no change made in
+/// any project touched has none.
+fn project_ties(
+    conn: &Connection,
+    rankings: &Rankings,
+    ids: &[i64],
+    project: &str,
+) -> Result<HashMap<i64, Tie>, StoreError> {
+    if rankings.schema < HISTORY_SCHEMA {
+        // Before history no change recorded a project: nothing is tied.
+        return Ok(HashMap::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, max(c.project = ?2), max(c.project IS NOT NULL)
+         FROM entities e
+         JOIN change_entities ce ON ce.entity_name = e.name
+         JOIN changes c ON c.id = ce.change_id
+         WHERE e.id IN rarray(?1)
+         GROUP BY e.id",
+    )?;
+    let ids = read::array(ids.iter().map(|id| Value::Integer(*id)));
+    let mut rows = stmt.query(rusqlite::params![ids, project])?;
+    let mut ties = HashMap::new();
+    while let Some(row) = rows.next()? {
+        let own: Option<bool> = row.get(1)?;
+        let tied: Option<bool> = row.get(2)?;
+        let tie = match (own, tied) {
+            (Some(true), _) => Tie::Own,
+            (_, Some(true)) => Tie::Elsewhere,
+            _ => continue,
+        };
+        ties.insert(row.get(0)?, tie);
+    }
+    Ok(ties)
+}
+
+fn no_project() -> LimitError {
+    LimitError {
+        path: "scope".into(),
+        problem: "\"project\" needs the session's project, and this session has none (over \
+                  HTTP a session has one only when its client offers MCP roots); use \
+                  scope \"all\""
+            .into(),
+    }
+}
+
 fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: usize, score: f64) {
     let scores = by_word.entry(entity).or_insert_with(|| vec![0.0; words]);
     // A match always counts, even one BM25 scores at zero.
@@ -420,25 +547,31 @@ fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: u
 }
 
 /// The entities `search_nodes` would find for `query`, each with whether
-/// the query is in its name or type. The trigram indexes give candidate
-/// rows (entity rows and observation rows apart, so no entity's other
-/// observations are read), at most [`SUBSTRING_ROWS`] of each kind; queries
-/// under three characters scan, and keep the first [`MAX_RANKED`] rows of
-/// each kind.
+/// the query is in its name or type. Names and types are checked among the
+/// rows the trigram index gives, at most [`SUBSTRING_ROWS`]; observations
+/// among those the word index narrows a query of several words to
+/// ([`observation_phrase`]), else those the trigram index gives, at most
+/// [`SUBSTRING_ROWS`] too. Queries under three characters scan, and keep the
+/// first [`MAX_RANKED`] rows of each kind.
 fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, StoreError> {
     let needle = query.to_lowercase();
-    if let Some(phrase) = whole_words_of(&needle) {
-        return substring_hits_by_words(conn, &needle, &phrase);
-    }
     let grams = trigrams(&needle);
-    let picked = all_of(&distinctive(&grams, read::REQUIRED));
+    let picked = all_of(&with_spanning(&grams));
+    let phrase = observation_phrase(&needle);
     let (entity_rows, observation_rows) = if grams.is_empty() {
         ("", "")
     } else {
         (
             "e.id IN (SELECT rowid FROM entity_fts WHERE entity_fts MATCH :grams LIMIT :rows) AND ",
-            "o.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams \
-             LIMIT :rows) AND ",
+            if phrase.is_some() {
+                // Observations have positive rowids in the word index, names
+                // and types negative ones.
+                "o.id IN (SELECT rowid FROM word_fts WHERE word_fts MATCH :phrase AND rowid > 0 \
+                 LIMIT :rows) AND "
+            } else {
+                "o.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams \
+                 LIMIT :rows) AND "
+            },
         )
     };
     let cap = if grams.is_empty() { " LIMIT :cap" } else { "" };
@@ -466,7 +599,10 @@ fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, St
         if grams.is_empty() {
             params.push((":cap", &cap_value));
         } else {
-            params.push((":grams", &picked));
+            match (in_name, &phrase) {
+                (false, Some(phrase)) => params.push((":phrase", phrase)),
+                _ => params.push((":grams", &picked)),
+            }
             params.push((":rows", &SUBSTRING_ROWS));
         }
         let mut rows = stmt.query(params.as_slice())?;
@@ -477,80 +613,55 @@ fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, St
     Ok(hits)
 }
 
-/// For a query of several words, an FTS5 query for rows that can hold it as
-/// a substring: the inner words are whole words of such a row, next to each
-/// other, and the last one begins the word after them (the phrase
-/// `"inner … last"*`); the first may be the end of a longer word, so it is
-/// left to the substring check. Inner words are plain, so no compound's
-/// parts (which the index holds right after the compound) can come between
-/// them. `None` when the words do not narrow enough (one word, a short last
-/// word without inner ones) or hold characters the word index treats
-/// otherwise (`_ - .`).
-fn whole_words_of(needle: &str) -> Option<String> {
-    let words: Vec<&str> = needle.split(' ').collect();
-    if words.len() < 2 || needle.split(' ').any(|w| w.is_empty()) {
-        return None;
+/// The trigrams a candidate row must hold: the most distinctive few, and
+/// those that span a space between two words (`r a` of `cur and`), which
+/// say that the words are next to each other.
+fn with_spanning(grams: &[String]) -> Vec<String> {
+    let mut picked = distinctive(grams, read::REQUIRED);
+    for gram in grams {
+        if gram.chars().nth(1) == Some(' ') && !picked.contains(gram) {
+            picked.push(gram.clone());
+        }
     }
-    let rest = &words[1..];
-    let plain = |w: &str| w.chars().all(char::is_alphanumeric);
-    if !rest.iter().all(|w| plain(w)) {
-        return None;
-    }
-    let last = rest[rest.len() - 1];
-    if rest.len() == 1 && last.chars().count() < 3 {
-        return None;
-    }
-    Some(format!("{}*", quote(&rest.join(" "))))
+    picked
 }
 
-/// [`substring_hits`] for rows the word index narrows to, at most
-/// 2 × [`SUBSTRING_ROWS`] of them.
-fn substring_hits_by_words(
-    conn: &Connection,
-    needle: &str,
-    phrase: &str,
-) -> Result<Vec<(i64, bool)>, StoreError> {
-    let mut entity_rows = Vec::new();
-    let mut observation_rows = Vec::new();
-    let mut stmt =
-        conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
-    // Names and types (negative rowids) come first, so they are never the
-    // rows the cap leaves out.
-    let mut rows = stmt.query(rusqlite::params![phrase, 2 * SUBSTRING_ROWS])?;
-    while let Some(row) = rows.next()? {
-        let rowid: i64 = row.get(0)?;
-        if rowid < 0 {
-            entity_rows.push(Value::Integer(-rowid));
-        } else {
-            observation_rows.push(Value::Integer(rowid));
-        }
+/// For a query of several words, an FTS5 phrase for the observations that
+/// can hold it as a substring: its words as whole words, next to each
+/// other, the last one as the start of a word (`"first … last"*`). Inner
+/// words are plain, so no compound's parts (which the index holds right
+/// after the compound) can come between them.
+///
+/// One substring hit is given up for speed, since reading every row that
+/// holds the later words is what made a search of common words slow: an
+/// observation that holds the query only from inside a longer first word
+/// (`ello world` in `hello world`). Names and types do not lose it. A first
+/// word that is not plain is left to the substring check (the phrase then
+/// starts at the second word).
+///
+/// `None` when the words do not narrow enough (one word, a last word under
+/// three characters) or the words after the first hold characters the word index
+/// treats otherwise (`_ - .`).
+fn observation_phrase(needle: &str) -> Option<String> {
+    let words: Vec<&str> = needle.split(' ').collect();
+    if words.len() < 2 || words.iter().any(|w| w.is_empty()) {
+        return None;
     }
-    let mut hits = Vec::new();
-    for (sql, ids, in_name) in [
-        (
-            "SELECT e.id FROM entities e WHERE e.id IN rarray(?1)
-             AND (instr(memgraphd_lower(e.name), ?2) > 0
-                  OR instr(memgraphd_lower(e.entity_type), ?2) > 0)",
-            entity_rows,
-            true,
-        ),
-        (
-            "SELECT o.entity_id FROM observations o WHERE o.id IN rarray(?1)
-             AND instr(memgraphd_lower(o.content), ?2) > 0",
-            observation_rows,
-            false,
-        ),
-    ] {
-        if ids.is_empty() {
-            continue;
-        }
-        let mut stmt = conn.prepare_cached(sql)?;
-        let mut rows = stmt.query(rusqlite::params![read::array(ids.into_iter()), needle])?;
-        while let Some(row) = rows.next()? {
-            hits.push((row.get(0)?, in_name));
-        }
+    let plain = |w: &str| w.chars().all(char::is_alphanumeric);
+    if !words[1..].iter().all(|w| plain(w)) {
+        return None;
     }
-    Ok(hits)
+    let last = words[words.len() - 1];
+    // A short last word starts too many words to expand.
+    if last.chars().count() < 3 {
+        return None;
+    }
+    let phrase = if plain(words[0]) {
+        &words[..]
+    } else {
+        &words[1..]
+    };
+    Some(format!("{}*", quote(&phrase.join(" "))))
 }
 
 /// Words that match in more index rows than this are too common to rank
@@ -572,28 +683,9 @@ fn rankable(
     rankings: &Rankings,
     words: &[String],
 ) -> Result<Rankable, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT doc FROM temp.word_vocab WHERE term = ?1")?;
     let mut rare = Vec::new();
-    let now = std::time::Instant::now();
-    let mut cache = rankings.word_rows.borrow_mut();
     for word in words {
-        // The index folds diacritics; a word it folds differently counts as rare.
-        let folded = fold(word);
-        let rows = match cache.get(&folded) {
-            Some((rows, at)) if now.duration_since(*at) < WORD_ROWS_TTL => *rows,
-            _ => {
-                let rows: i64 = stmt
-                    .query_row([&folded], |r| r.get(0))
-                    .optional()?
-                    .unwrap_or(0);
-                if cache.len() >= WORD_ROWS_KEPT {
-                    cache.clear();
-                }
-                cache.insert(folded, (rows, now));
-                rows
-            }
-        };
-        if rows <= COMMON_ROWS {
+        if word_rows(conn, rankings, word)? <= COMMON_ROWS {
             rare.push(word.clone());
         }
     }
@@ -602,6 +694,30 @@ fn rankable(
     } else {
         Rankable::Rare(rare)
     })
+}
+
+/// How many rows of the word index hold `word`, from the short memory of
+/// [`Rankings`] when it is fresh.
+fn word_rows(conn: &Connection, rankings: &Rankings, word: &str) -> Result<i64, StoreError> {
+    // The index folds diacritics; a word it folds differently counts as rare.
+    let folded = fold(word);
+    let now = std::time::Instant::now();
+    let mut cache = rankings.word_rows.borrow_mut();
+    if let Some((rows, at)) = cache.get(&folded) {
+        if now.duration_since(*at) < WORD_ROWS_TTL {
+            return Ok(*rows);
+        }
+    }
+    let rows: i64 = conn
+        .prepare_cached("SELECT doc FROM temp.word_vocab WHERE term = ?1")?
+        .query_row([&folded], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    if cache.len() >= WORD_ROWS_KEPT {
+        cache.clear();
+    }
+    cache.insert(folded, (rows, now));
+    Ok(rows)
 }
 
 fn quote(word: &str) -> String {

@@ -171,6 +171,7 @@ pub async fn search(State(app): State<Arc<App>>, Query(p): Query<SearchParams>) 
         limit: SEARCH_PAGE,
         entity_types: Vec::new(),
         scope: SearchScope::All,
+        project: None,
         resume,
     });
     let Outcome::Ranked(page) = read(&app, op).await? else {

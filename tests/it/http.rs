@@ -743,3 +743,28 @@ fn https_with_a_certificate_and_no_plain_http_off_loopback() {
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(status.contains("tokens travel in clear"), "{status}");
 }
+
+#[test]
+fn an_http_session_without_roots_has_no_project() {
+    let env = TestEnv::new();
+    let daemon = HttpDaemon::start(&env, "127.0.0.1:0");
+    let token = add_token(&env, "alice");
+    let mut http = HttpMcp::new(&daemon.url, Some(&token));
+    http.initialize();
+    http.call_ok("create_entities", entity("Remote note"));
+    // The daemon's own directory is no project of a remote client's.
+    let history = http.call_ok("memory_history", json!({"name": "Remote note"}));
+    assert!(
+        history["changes"][0].get("project").is_none(),
+        "{history:#}"
+    );
+    let refused = http.call(
+        "search_memory",
+        json!({"query": "remote", "scope": "project"}),
+    );
+    assert_eq!(refused["isError"], true, "{refused:#}");
+    let text = refused["content"][0]["text"].as_str().expect("a message");
+    assert!(text.contains("this session has none"), "{text}");
+    let found = http.call_ok("search_memory", json!({"query": "remote", "scope": "all"}));
+    assert_eq!(found["results"][0]["name"], "Remote note", "{found:#}");
+}

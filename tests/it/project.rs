@@ -176,3 +176,59 @@ fn a_client_without_roots_is_never_asked_for_them() {
         .collect();
     assert!(asked.is_empty(), "{asked:?}");
 }
+
+/// A shim started in `cwd`, past `initialize`.
+fn shim_in(env: &TestEnv, cwd: &Path) -> Shim {
+    let mut cmd = env.memgraphd(&["mcp"]);
+    cmd.current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut shim = Shim::spawn(cmd);
+    shim.initialize("2025-11-25");
+    shim
+}
+
+fn search(shim: &mut Shim, query: &str, scope: &str) -> Vec<String> {
+    let result = shim.call_ok("search_memory", json!({"query": query, "scope": scope}));
+    result["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["name"].as_str().expect("a name").to_owned())
+        .collect()
+}
+
+#[test]
+fn search_memory_scope_project_keeps_the_sessions_repository() {
+    let env = TestEnv::new();
+    let widgets = git_repo(
+        env.home(),
+        "widgets",
+        Some("https://github.com/acme/widgets"),
+    );
+    let gadgets = git_repo(env.home(), "gadgets", None);
+    let mut w = shim_in(&env, &widgets);
+    let mut g = shim_in(&env, &gadgets);
+    let note = |name: &str| {
+        json!({"entities": [{"name": name, "entityType": "note",
+        "observations": ["the flaky integration test retries twice"]}]})
+    };
+    w.call_ok("create_entities", note("Widgets CI"));
+    g.call_ok("create_entities", note("Gadgets CI"));
+    g.call_ok("create_entities", note("Gadgets CI notes"));
+
+    assert_eq!(search(&mut w, "flaky test", "project"), ["Widgets CI"]);
+    let mut from_g = search(&mut g, "flaky test", "project");
+    from_g.sort();
+    assert_eq!(from_g, ["Gadgets CI", "Gadgets CI notes"]);
+    // All of them, the session's own first.
+    let all = search(&mut w, "flaky test", "all");
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all[0], "Widgets CI", "{all:?}");
+    // Without scope, the same as "all".
+    let unscoped = w.call_ok("search_memory", json!({"query": "flaky test"}));
+    assert_eq!(unscoped["results"][0]["name"], "Widgets CI");
+    // An exact name still comes first from the other project.
+    assert_eq!(search(&mut w, "gadgets ci", "all")[0], "Gadgets CI");
+}

@@ -134,6 +134,7 @@ fn search_memory_and_get_neighbors_have_defaults_and_bounds() {
             limit: 10,
             entity_types: vec![],
             scope: SearchScope::All,
+            project: None,
             resume: None
         })
     );

@@ -4,8 +4,8 @@
 use super::*;
 use crate::measure;
 use crate::model::{
-    Budget, Direction, GraphPage, MemorySearch, NeighborQuery, Neighborhood, PageQuery, PageSource,
-    RankedPage, SearchScope,
+    Author, Budget, Direction, GraphPage, MemorySearch, NeighborQuery, Neighborhood, PageQuery,
+    PageSource, RankedPage, SearchScope,
 };
 
 fn page(store: &mut Store, q: PageQuery) -> GraphPage {
@@ -32,6 +32,7 @@ fn ranked(store: &mut Store, text: &str, limit: u32) -> RankedPage {
         limit,
         entity_types: vec![],
         scope: SearchScope::All,
+        project: None,
         resume: None,
     });
     match apply(store, op) {
@@ -248,9 +249,18 @@ fn search_memory_finds_whatever_search_nodes_finds() {
         vec![
             entity("Wonderland", "place", &["curiouser and curiouser"]),
             entity("x", "y", &["50% off_sale"]),
+            entity("Hello World", "greeting", &[]),
         ],
     );
-    for q in ["derla", "ouser and cur", "% off", "_s", "0"] {
+    for q in [
+        "derla",
+        "curiouser and cur",
+        "% off",
+        "_s",
+        "0",
+        "ello wor",
+        "ting",
+    ] {
         let official = found(&mut s, q);
         let ours = hits(&mut s, q);
         for name in &official {
@@ -276,6 +286,7 @@ fn a_ranking_pages_in_its_first_order_and_expires_honestly() {
             limit: 5,
             entity_types: vec![],
             scope: SearchScope::All,
+            project: None,
             resume: Some(resume),
         })
     };
@@ -373,4 +384,124 @@ fn the_word_index_is_built_for_an_older_database_and_only_once() {
     s.close().expect("closes");
     let s = Store::open(&path, Durability::Full).expect("reopens");
     assert_eq!(count_rows(&s, "word_fts"), rows - 1);
+}
+
+/// Writes `op` as a change made in `project`.
+fn write_in(store: &mut Store, project: Option<&str>, op: GraphOp) {
+    let author = Author {
+        project: project.map(str::to_owned),
+        ..Author::default()
+    };
+    let mut batch = store.batch().expect("a batch");
+    batch.apply_as(&op, &author).expect("the write");
+    batch.commit().expect("commits");
+}
+
+fn scoped(store: &mut Store, text: &str, scope: SearchScope, project: Option<&str>) -> Vec<String> {
+    let op = GraphOp::SearchMemory(MemorySearch {
+        query: text.into(),
+        limit: 50,
+        entity_types: vec![],
+        scope,
+        project: project.map(str::to_owned),
+        resume: None,
+    });
+    match apply(store, op) {
+        Outcome::Ranked(page) => page.results.into_iter().map(|r| r.name).collect(),
+        other => panic!("search_memory answered {other:?}"),
+    }
+}
+
+#[test]
+fn scope_project_keeps_the_projects_entities_and_those_of_none() {
+    let mut s = store();
+    let make = |name: &str| GraphOp::CreateEntities(vec![entity(name, "note", &["kettle tea"])]);
+    write_in(&mut s, Some("acme/a"), make("Mine"));
+    write_in(&mut s, Some("acme/b"), make("Theirs"));
+    write_in(&mut s, None, make("Nobody's"));
+    // Touched from both projects: it belongs to each.
+    write_in(&mut s, Some("acme/b"), make("Shared"));
+    write_in(
+        &mut s,
+        Some("acme/a"),
+        GraphOp::AddObservations(vec![ObservationAdd {
+            entity_name: "Shared".into(),
+            contents: strings(&["kettle again"]),
+        }]),
+    );
+    let mut a = scoped(&mut s, "kettle", SearchScope::Project, Some("acme/a"));
+    a.sort();
+    assert_eq!(a, ["Mine", "Nobody's", "Shared"]);
+    let mut b = scoped(&mut s, "kettle tea", SearchScope::Project, Some("acme/b"));
+    b.sort();
+    assert_eq!(b, ["Nobody's", "Shared", "Theirs"]);
+    // An exact name outside the project is not found in it.
+    assert!(scoped(&mut s, "Theirs", SearchScope::Project, Some("acme/a")).is_empty());
+    assert_eq!(
+        scoped(&mut s, "kettle", SearchScope::All, Some("acme/a")).len(),
+        4
+    );
+
+    let op = GraphOp::SearchMemory(MemorySearch {
+        query: "kettle".into(),
+        limit: 10,
+        entity_types: vec![],
+        scope: SearchScope::Project,
+        project: None,
+        resume: None,
+    });
+    let err = s.apply(&op).expect_err("no project to keep");
+    assert!(err.to_string().contains("scope"), "{err}");
+    assert!(err.to_string().contains("use scope \"all\""), "{err}");
+}
+
+#[test]
+fn scope_all_ranks_the_projects_entities_higher_but_never_over_an_exact_name() {
+    let mut s = store();
+    // Same text, so only the project (and then recency) tells them apart.
+    for (name, project) in [
+        ("Pot 1", "acme/a"),
+        ("Pot 2", "acme/b"),
+        ("Pot 3", "acme/b"),
+    ] {
+        write_in(
+            &mut s,
+            Some(project),
+            GraphOp::CreateEntities(vec![entity(name, "note", &["copper kettle"])]),
+        );
+    }
+    let from_a = scoped(&mut s, "copper kettle", SearchScope::All, Some("acme/a"));
+    assert_eq!(from_a[0], "Pot 1", "{from_a:?}");
+    let from_b = scoped(&mut s, "copper kettle", SearchScope::All, Some("acme/b"));
+    assert_ne!(from_b[0], "Pot 1", "{from_b:?}");
+    let exact = scoped(&mut s, "pot 2", SearchScope::All, Some("acme/a"));
+    assert_eq!(exact[0], "Pot 2", "{exact:?}");
+}
+
+#[test]
+fn search_memory_on_an_older_database_served_read_only_says_what_to_do() {
+    let dir = temp_dir();
+    let path = dir.path().join("memory.db");
+    std::fs::write(&path, V3_FIXTURE).expect("copying the fixture");
+    let s = Store::open_read_only(&path, "read-only for the test".into()).expect("opens");
+    let op = GraphOp::SearchMemory(MemorySearch {
+        query: "cafe".into(),
+        limit: 10,
+        entity_types: vec![],
+        scope: SearchScope::Project,
+        project: Some("acme/a".into()),
+        resume: None,
+    });
+    let err = s.read(&op).expect_err("no word index to search");
+    assert!(matches!(err, StoreError::Refused(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("schema version 3"), "{message}");
+    assert!(message.contains("Use search_nodes"), "{message}");
+    // The official search still answers.
+    let found = s
+        .read(&GraphOp::SearchNodes {
+            query: "café".into(),
+        })
+        .expect("search_nodes reads");
+    assert!(matches!(found, Outcome::Graph(g) if g.entities.len() == 1));
 }
