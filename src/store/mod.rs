@@ -21,6 +21,7 @@ mod neighbors;
 mod page;
 mod preflight;
 mod read;
+mod record;
 mod schema;
 mod snapshot;
 mod tokens;
@@ -500,7 +501,7 @@ impl Batch<'_> {
         op: &GraphOp,
         author: &Author,
     ) -> Result<Outcome, StoreError> {
-        if let Some(outcome) = self.recorded(request_id)? {
+        if let Some(outcome) = self.recorded(request_id, op)? {
             return Ok(outcome);
         }
         self.apply_by(op, author, Some(request_id))
@@ -526,10 +527,7 @@ impl Batch<'_> {
         let pending = history::begin(&savepoint, now_millis())?;
         let outcome = write::run(&savepoint, op, pending.at, pending.id)?;
         let reply = match request_id {
-            Some(_) => Some(
-                bincode::serde::encode_to_vec(&outcome, bincode::config::standard())
-                    .map_err(|e| StoreError::RecordEncode(e.to_string()))?,
-            ),
+            Some(_) => Some(record::encode(op, &outcome)?),
             None => None,
         };
         let record = history::Record {
@@ -542,15 +540,9 @@ impl Batch<'_> {
         Ok(outcome)
     }
 
-    fn recorded(&self, request_id: &[u8]) -> Result<Option<Outcome>, StoreError> {
+    fn recorded(&self, request_id: &[u8], op: &GraphOp) -> Result<Option<Outcome>, StoreError> {
         let reply = history::recorded_reply(&self.tx, request_id)?;
-        reply
-            .map(|bytes| {
-                bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
-                    .map(|(outcome, _)| outcome)
-                    .map_err(|e| StoreError::RecordDecode(e.to_string()))
-            })
-            .transpose()
+        reply.map(|bytes| record::decode(op, &bytes)).transpose()
     }
 
     /// Forgets request ids recorded before `before_millis`; a retry comes
