@@ -39,6 +39,9 @@ use crate::model::{Author, GraphOp, Outcome};
 pub use history::BEFORE_HISTORY;
 pub use preflight::{preflight, Preflight, PreflightError};
 
+/// Prepared statements kept per connection: more than the store has.
+const STATEMENT_CACHE: usize = 256;
+
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Durability {
@@ -271,6 +274,10 @@ impl Store {
         durability: Durability,
     ) -> Result<Store, StoreError> {
         conn.busy_timeout(Duration::from_secs(5))?;
+        // One write runs a few dozen distinct statements (the rows, three
+        // search indexes, history, the retry record); rusqlite keeps 16 by
+        // default, so a write could find some evicted and parse them again.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Look before touching anything: a database from a newer build, or a
         // file that is not a database at all, must be left byte for byte as it was.
         let found: u32 = conn
