@@ -247,25 +247,10 @@ async fn write_lines<W: AsyncWrite + Unpin>(mut output: W, mut lines: mpsc::Rece
             tracing::debug!("stdout: {e}");
             return;
         }
-        if line.len() >= TRIM_AFTER_BYTES {
+        if line.len() >= crate::protocol::LARGE_REPLY {
             drop(line);
-            release_freed_memory();
+            crate::protocol::release_freed_memory();
         }
-    }
-}
-
-/// An answer this long leaves megabytes freed behind it (the reply, its
-/// rendering, the line), which the allocator would keep for the rest of
-/// the session.
-const TRIM_AFTER_BYTES: usize = 1 << 20;
-
-/// Gives memory the allocator holds free back to the system, so an idle
-/// session stays small after a large answer.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim has no preconditions; it only returns free pages.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 
