@@ -32,6 +32,8 @@ mod answers;
 mod common;
 #[path = "compare/dataset.rs"]
 mod dataset;
+#[path = "compare/fsync.rs"]
+mod fsync;
 #[path = "compare/measure.rs"]
 mod measure;
 #[path = "compare/procfs.rs"]
@@ -156,6 +158,15 @@ fn run(args: Args) -> Result<()> {
         "graph:   {} entities × {} observations, {} relations, seed {}",
         data.entities, data.observations, data.relations, data.seed
     );
+    match fsync::median(200) {
+        Ok(sync) => println!(
+            "fsync:   {} per 4 KiB append + fdatasync (median of 200): at most {:.0} \
+             sequential commits/s that each wait for the disk",
+            report::duration(sync),
+            1.0 / sync.as_secs_f64().max(1e-9)
+        ),
+        Err(e) => println!("fsync:   not measured: {e:#}"),
+    }
     println!();
 
     let mut results = Vec::new();

@@ -52,7 +52,10 @@ use crate::model::{Author, ExportCursor, ExportPage, GraphOp, OpError, Outcome};
 
 mod parts;
 mod tokens;
-pub use parts::{Assembled, Chunk, Outgoing, Reassembly, ResponsePart, MAX_REPLY, PART_BYTES};
+pub use parts::{
+    release_freed_memory, Assembled, Chunk, Outgoing, Reassembly, ResponsePart, LARGE_REPLY,
+    MAX_REPLY, PART_BYTES,
+};
 pub use tokens::{TokenInfo, TokenOp, TokenReply};
 
 /// The version of everything after the handshake. Bump it on any change to

@@ -233,6 +233,7 @@ async fn send(frames: &Frames, id: u64, result: Result<Reply, OpError>) {
             }
         }
     };
+    let large = outgoing.encoded_len() >= protocol::LARGE_REPLY;
     for frame in outgoing.frames() {
         match frame {
             // The writer is gone only when the client is: nobody to tell.
@@ -248,6 +249,9 @@ async fn send(frames: &Frames, id: u64, result: Result<Reply, OpError>) {
                 return;
             }
         }
+    }
+    if large {
+        protocol::release_freed_memory();
     }
 }
 

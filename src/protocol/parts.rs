@@ -104,6 +104,14 @@ impl Outgoing {
         Ok(Outgoing::Parts { id, body })
     }
 
+    /// The encoded size of the response.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            Outgoing::Whole(frame) => frame.len(),
+            Outgoing::Parts { body, .. } => body.len(),
+        }
+    }
+
     /// The frames to write, made one at a time as they are asked for.
     pub fn frames(self) -> impl Iterator<Item = Result<Vec<u8>, ProtoError>> {
         let (whole, id, body) = match self {
@@ -242,4 +250,19 @@ fn grow(body: &mut Vec<u8>, more: usize, total: u64) {
     let total = usize::try_from(total).unwrap_or(usize::MAX);
     let target = needed.max(body.capacity().saturating_mul(2).min(total));
     body.reserve_exact(target - body.len());
+}
+
+/// Replies from this size on leave enough freed memory behind them (the
+/// rows or the rendering, the encoding, the parts) to be worth giving back.
+pub const LARGE_REPLY: usize = 1 << 20;
+
+/// Gives memory the allocator holds free back to the system. After a large
+/// reply glibc would otherwise keep its megabytes for the life of the
+/// process, daemon and shim alike; elsewhere this does nothing.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim has no preconditions; it only returns free pages.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }

@@ -51,7 +51,7 @@ pub enum ShimError {
 /// Serves one MCP session on stdin/stdout until stdin closes.
 pub async fn run(config: ClientConfig, settings: call::Settings) -> Result<(), ShimError> {
     let backend: Arc<dyn Backend> = Arc::new(SocketBackend::new(config));
-    let server = MemoryServer::new(backend.clone(), settings)?;
+    let server = MemoryServer::new(backend.clone(), settings)?.on_line_transport();
     let transport = LineTransport::new(stdio::input(), stdio::output());
     let session = server
         .clone()

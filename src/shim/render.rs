@@ -6,13 +6,14 @@
 //! a changed snapshot in this module's tests and nowhere else.
 
 mod retrieval;
+mod views;
 
 use serde_json::{json, Value};
 
-pub use retrieval::{neighborhood, notice, page, ranked, rfc3339};
+pub use retrieval::{neighborhood, notice, page, page_written, ranked, rfc3339};
 
 use crate::model::{
-    AddedObservations, Deleted, Entity, Graph, MissingObservation, Outcome, Relation,
+    AddedObservations, CreatedEntities, Deleted, Graph, MissingObservation, Outcome, Relation,
 };
 
 /// A successful tool result: one or more text items and the structured copy.
@@ -22,43 +23,88 @@ pub struct Rendered {
     pub structured: Value,
 }
 
+/// A result whose structured copy is already JSON text: the answers that
+/// grow with the graph, written without a `Value` tree (see `views`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub texts: Vec<String>,
+    /// The compact JSON of `structuredContent`.
+    pub structured: String,
+}
+
+impl Written {
+    /// The same result with its structured copy as a tree, for a transport
+    /// that needs one.
+    pub fn into_rendered(self) -> Rendered {
+        Rendered {
+            // The text is serde_json's own output, so it parses.
+            structured: serde_json::from_str(&self.structured).unwrap_or(Value::Null),
+            texts: self.texts,
+        }
+    }
+}
+
+/// The official answers that grow with the graph, written straight to
+/// text; `None` for the others, which [`outcome`] renders.
+pub fn written(outcome: &Outcome) -> Option<Written> {
+    match outcome {
+        Outcome::EntitiesCreated(created) => Some(entities_created(created)),
+        Outcome::RelationsCreated(relations) => Some(relations_created(relations)),
+        Outcome::ObservationsAdded(results) => Some(observations_added(results)),
+        Outcome::Graph(graph) => Some(graph_written(graph)),
+        _ => None,
+    }
+}
+
+fn entities_created(created: &CreatedEntities) -> Written {
+    let entities = views::entities(&created.created);
+    let mut texts = vec![views::pretty(&entities)];
+    let skipped = (!created.skipped.is_empty()).then_some(created.skipped.as_slice());
+    if let Some(names) = skipped {
+        texts.push(skipped_note(names));
+    }
+    Written {
+        texts,
+        structured: views::compact(&views::Created { entities, skipped }),
+    }
+}
+
+fn relations_created(relations: &[Relation]) -> Written {
+    let relations = views::relations(relations);
+    Written {
+        texts: vec![views::pretty(&relations)],
+        structured: views::compact(&views::Relations { relations }),
+    }
+}
+
+fn observations_added(results: &[AddedObservations]) -> Written {
+    let results = views::added(results);
+    Written {
+        texts: vec![views::pretty(&results)],
+        structured: views::compact(&views::Results { results }),
+    }
+}
+
+/// A graph (`read_graph`, `search_nodes`, `open_nodes`): the text and the
+/// structured copy are the same object.
+fn graph_written(graph: &Graph) -> Written {
+    let value = views::graph(graph);
+    Written {
+        texts: vec![views::pretty(&value)],
+        structured: views::compact(&value),
+    }
+}
+
 /// Renders the answer to a tool call.
 pub fn outcome(outcome: &Outcome) -> Rendered {
     match outcome {
-        Outcome::EntitiesCreated(created) => {
-            let entities = Value::Array(created.created.iter().map(entity).collect());
-            let mut texts = vec![pretty(&entities)];
-            let mut structured = json!({ "entities": entities });
-            if !created.skipped.is_empty() {
-                texts.push(skipped_note(&created.skipped));
-                structured["skipped"] = json!(created.skipped);
-            }
-            Rendered { texts, structured }
-        }
-        Outcome::RelationsCreated(relations) => {
-            let relations = Value::Array(relations.iter().map(relation).collect());
-            Rendered {
-                texts: vec![pretty(&relations)],
-                structured: json!({ "relations": relations }),
-            }
-        }
-        Outcome::ObservationsAdded(results) => {
-            let results = Value::Array(results.iter().map(added).collect());
-            Rendered {
-                texts: vec![pretty(&results)],
-                structured: json!({ "results": results }),
-            }
-        }
+        Outcome::EntitiesCreated(created) => entities_created(created).into_rendered(),
+        Outcome::RelationsCreated(relations) => relations_created(relations).into_rendered(),
+        Outcome::ObservationsAdded(results) => observations_added(results).into_rendered(),
+        Outcome::Graph(graph) => graph_written(graph).into_rendered(),
         Outcome::EntitiesDeleted(report) => deletion(entities_message(report)),
         Outcome::ObservationsDeleted(report) => deletion(observations_message(report)),
         Outcome::RelationsDeleted(report) => deletion(relations_message(report)),
-        Outcome::Graph(graph) => {
-            let value = graph_value(graph);
-            Rendered {
-                texts: vec![pretty(&value)],
-                structured: value,
-            }
-        }
         // No tool imports; `memgraphd import` prints its own summary.
         Outcome::Imported(report) => {
             let value = json!({
@@ -102,7 +148,7 @@ pub fn outcome(outcome: &Outcome) -> Rendered {
 
 /// The graph as the `read_graph` text and the resource's contents.
 pub fn graph_text(graph: &Graph) -> String {
-    pretty(&graph_value(graph))
+    views::pretty(&views::graph(graph))
 }
 
 /// `JSON.stringify(value, null, 2)`: two-space indentation, `": "` between
@@ -113,23 +159,8 @@ pub fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-fn graph_value(graph: &Graph) -> Value {
-    json!({
-        "entities": graph.entities.iter().map(entity).collect::<Vec<_>>(),
-        "relations": graph.relations.iter().map(relation).collect::<Vec<_>>(),
-    })
-}
-
-fn entity(e: &Entity) -> Value {
-    json!({ "name": e.name, "entityType": e.entity_type, "observations": e.observations })
-}
-
 fn relation(r: &Relation) -> Value {
     json!({ "from": r.from, "to": r.to, "relationType": r.relation_type })
-}
-
-fn added(a: &AddedObservations) -> Value {
-    json!({ "entityName": a.entity_name, "addedObservations": a.added })
 }
 
 fn deletion(message: String) -> Rendered {

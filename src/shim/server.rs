@@ -87,6 +87,9 @@ pub struct MemoryServer {
     /// `initialize` gets too: the session's protocol is settled once.
     initialized: Arc<OnceLock<InitializeResult>>,
     session: Arc<Session>,
+    /// Whether results may carry JSON text already written, which only our
+    /// own line transport knows to put in place ([`MemoryServer::on_line_transport`]).
+    writes_raw_json: bool,
 }
 
 impl MemoryServer {
@@ -113,7 +116,15 @@ impl MemoryServer {
             settings,
             initialized: Arc::new(OnceLock::new()),
             session: Arc::new(session),
+            writes_raw_json: false,
         })
+    }
+
+    /// For a session on [`super::transport::LineTransport`]: large answers
+    /// leave as JSON text for the transport to write as it is.
+    pub fn on_line_transport(mut self) -> MemoryServer {
+        self.writes_raw_json = true;
+        self
     }
 
     /// Who this session is and where it works.
@@ -166,7 +177,7 @@ impl MemoryServer {
                         tracing::debug!("notify: {e}");
                     }
                 }
-                success_result(self.render(name, &shape, &outcome))
+                self.success_result(self.render(name, &shape, &outcome))
             }
             Err(CallError::Op(OpError::UnknownEntity(name))) => {
                 error_result(format!("Entity with name {name} not found"))
@@ -202,30 +213,59 @@ impl MemoryServer {
 
 impl MemoryServer {
     /// Renders an outcome with the cursor its call's scope mints.
-    fn render(&self, tool: &str, shape: &Shape, outcome: &Outcome) -> render::Rendered {
+    fn render(&self, tool: &str, shape: &Shape, outcome: &Outcome) -> Answer {
         match (&shape.scope, outcome) {
             (Some(scope), Outcome::Page(page)) => {
                 let cursor = page.next_after.map(|id| scope.encode(&[id.max(0) as u64]));
-                render::page(
+                Answer::Written(render::page_written(
                     page,
                     tool,
                     cursor.as_deref(),
                     self.settings.max_result_chars,
-                )
+                ))
             }
             (Some(scope), Outcome::Ranked(ranked)) => {
                 let cursor = ranked
                     .next
                     .map(|n| scope.encode(&[n.snapshot, u64::from(n.offset)]));
-                render::ranked(ranked, &shape.query, cursor.as_deref())
+                Answer::Tree(render::ranked(ranked, &shape.query, cursor.as_deref()))
             }
             (Some(scope), Outcome::Neighborhood(n)) => {
                 let cursor = n.next_after.map(|id| scope.encode(&[id.max(0) as u64]));
-                render::neighborhood(n, cursor.as_deref())
+                Answer::Tree(render::neighborhood(n, cursor.as_deref()))
             }
-            _ => render::outcome(outcome),
+            _ => match render::written(outcome) {
+                Some(written) => Answer::Written(written),
+                None => Answer::Tree(render::outcome(outcome)),
+            },
         }
     }
+
+    fn success_result(&self, answer: Answer) -> CallToolResult {
+        let (texts, structured) = match answer {
+            Answer::Tree(rendered) => (rendered.texts, rendered.structured),
+            Answer::Written(written) if self.writes_raw_json => (
+                written.texts,
+                super::transport::raw_structured(written.structured),
+            ),
+            Answer::Written(written) => {
+                let rendered = written.into_rendered();
+                (rendered.texts, rendered.structured)
+            }
+        };
+        let mut result =
+            CallToolResult::success(texts.into_iter().map(ContentBlock::text).collect());
+        result.structured_content = Some(structured);
+        // The official server leaves `isError` out of successful results.
+        result.is_error = None;
+        result
+    }
+}
+
+/// A rendered result, with its structured copy as a tree or as JSON text.
+enum Answer {
+    Tree(render::Rendered),
+    Written(render::Written),
 }
 
 /// What rendering needs to know of a call once its operation is sent.
@@ -267,15 +307,6 @@ fn author(p: &crate::provenance::Provenance) -> crate::model::Author {
 /// The notice sent when the graph changed.
 pub(crate) fn updated() -> rmcp::model::ResourceUpdatedNotificationParam {
     rmcp::model::ResourceUpdatedNotificationParam::new(GRAPH_URI)
-}
-
-fn success_result(rendered: render::Rendered) -> CallToolResult {
-    let mut result =
-        CallToolResult::success(rendered.texts.into_iter().map(ContentBlock::text).collect());
-    result.structured_content = Some(rendered.structured);
-    // The official server leaves `isError` out of successful results.
-    result.is_error = None;
-    result
 }
 
 fn error_result(message: String) -> CallToolResult {

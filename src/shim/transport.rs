@@ -27,6 +27,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rmcp::model::{JsonRpcMessage, ServerResult};
 use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use serde_json::{json, Value};
@@ -109,13 +110,18 @@ impl Transport<RoleServer> for LineTransport {
         let outgoing = self.outgoing.clone();
         let unanswered = self.unanswered.clone();
         async move {
-            let mut value = serde_json::to_value(&item).map_err(std::io::Error::other)?;
-            restore_tool_execution(&mut value);
+            // An answer ends a request; an error without an id answers none.
+            let answers = match &item {
+                JsonRpcMessage::Response(_) => true,
+                JsonRpcMessage::Error(e) => e.id.is_some(),
+                _ => false,
+            };
+            let line = encode(item).map_err(std::io::Error::other)?;
             let sent = outgoing
-                .send(value.to_string())
+                .send(line)
                 .await
                 .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdout closed"));
-            if is_answer(&value) {
+            if answers {
                 unanswered.send_modify(|n| *n = n.saturating_sub(1));
             }
             sent
@@ -140,6 +146,75 @@ impl Transport<RoleServer> for LineTransport {
     fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
         self.incoming.close();
         std::future::ready(Ok(()))
+    }
+}
+
+/// Marks a tool result's structured content as JSON text already written
+/// (see [`raw_structured`]).
+const RAW_MARK: &str = "\u{0}memgraphd:written\u{0}";
+
+/// The structured content of a tool result whose JSON is already written:
+/// the transport puts `json` in the line as it is, instead of rmcp
+/// serializing a tree of it. A large answer is thus written once, where a
+/// tree would be built, copied and walked again. It is an object, as rmcp
+/// lets only objects through to a peer of an older protocol.
+pub fn raw_structured(json: String) -> Value {
+    let mut carrier = serde_json::Map::new();
+    carrier.insert(RAW_MARK.to_owned(), Value::String(json));
+    Value::Object(carrier)
+}
+
+/// The JSON text of a structured content made by [`raw_structured`], taken
+/// out and replaced by the mark alone.
+fn take_raw(content: &mut Option<Value>) -> Option<String> {
+    let Some(Value::Object(carrier)) = content else {
+        return None;
+    };
+    if carrier.len() != 1 {
+        return None;
+    }
+    let Some(Value::String(json)) = carrier.get_mut(RAW_MARK) else {
+        return None;
+    };
+    let json = std::mem::take(json);
+    *content = Some(Value::String(RAW_MARK.to_owned()));
+    Some(json)
+}
+
+/// One outgoing message as its line.
+fn encode(mut item: TxJsonRpcMessage<RoleServer>) -> serde_json::Result<String> {
+    let JsonRpcMessage::Response(response) = &mut item else {
+        return serde_json::to_string(&item);
+    };
+    match &mut response.result {
+        ServerResult::ListToolsResult(_) => {
+            let mut value = serde_json::to_value(&item)?;
+            restore_tool_execution(&mut value);
+            Ok(value.to_string())
+        }
+        ServerResult::CallToolResult(result) => {
+            let Some(raw) = take_raw(&mut result.structured_content) else {
+                return serde_json::to_string(&item);
+            };
+            let line = serde_json::to_string(&item)?;
+            // The mark holds NUL, which serde_json escapes, so its quoted form
+            // is found nowhere but where it was put: in any other string the
+            // quote before it would be escaped.
+            let mark = serde_json::to_string(RAW_MARK)?;
+            match line.rfind(&mark) {
+                Some(at) => {
+                    let mut spliced = String::with_capacity(line.len() + raw.len());
+                    spliced.push_str(&line[..at]);
+                    spliced.push_str(&raw);
+                    spliced.push_str(&line[at + mark.len()..]);
+                    Ok(spliced)
+                }
+                None => Err(serde::ser::Error::custom(
+                    "the written structured content lost its place",
+                )),
+            }
+        }
+        _ => serde_json::to_string(&item),
     }
 }
 
@@ -172,16 +247,15 @@ async fn write_lines<W: AsyncWrite + Unpin>(mut output: W, mut lines: mpsc::Rece
             tracing::debug!("stdout: {e}");
             return;
         }
+        if line.len() >= crate::protocol::LARGE_REPLY {
+            drop(line);
+            crate::protocol::release_freed_memory();
+        }
     }
 }
 
 fn is_request(message: &Value) -> bool {
     message.get("id").is_some() && message.get("method").is_some()
-}
-
-fn is_answer(message: &Value) -> bool {
-    message.get("id").is_some()
-        && (message.get("result").is_some() || message.get("error").is_some())
 }
 
 async fn read_messages<R: AsyncRead + Unpin>(

@@ -22,6 +22,7 @@ mod origins;
 mod page;
 mod preflight;
 mod read;
+mod record;
 mod schema;
 mod snapshot;
 mod tokens;
@@ -39,6 +40,9 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::model::{Author, GraphOp, Outcome};
 pub use history::BEFORE_HISTORY;
 pub use preflight::{preflight, Preflight, PreflightError};
+
+/// Prepared statements kept per connection: more than the store has.
+const STATEMENT_CACHE: usize = 256;
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -275,6 +279,10 @@ impl Store {
         durability: Durability,
     ) -> Result<Store, StoreError> {
         conn.busy_timeout(Duration::from_secs(5))?;
+        // One write runs a few dozen distinct statements (the rows, three
+        // search indexes, history, the retry record); rusqlite keeps 16 by
+        // default, so a write could find some evicted and parse them again.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Look before touching anything: a database from a newer build, or a
         // file that is not a database at all, must be left byte for byte as it was.
         let found: u32 = conn
@@ -514,7 +522,7 @@ impl Batch<'_> {
         op: &GraphOp,
         author: &Author,
     ) -> Result<Outcome, StoreError> {
-        if let Some(outcome) = self.recorded(request_id)? {
+        if let Some(outcome) = self.recorded(request_id, op)? {
             return Ok(outcome);
         }
         self.apply_by(op, author, Some(request_id))
@@ -540,10 +548,7 @@ impl Batch<'_> {
         let pending = history::begin(&savepoint, now_millis())?;
         let outcome = write::run(&savepoint, op, pending.at, pending.id)?;
         let reply = match request_id {
-            Some(_) => Some(
-                bincode::serde::encode_to_vec(&outcome, bincode::config::standard())
-                    .map_err(|e| StoreError::RecordEncode(e.to_string()))?,
-            ),
+            Some(_) => Some(record::encode(op, &outcome)?),
             None => None,
         };
         let record = history::Record {
@@ -556,15 +561,9 @@ impl Batch<'_> {
         Ok(outcome)
     }
 
-    fn recorded(&self, request_id: &[u8]) -> Result<Option<Outcome>, StoreError> {
+    fn recorded(&self, request_id: &[u8], op: &GraphOp) -> Result<Option<Outcome>, StoreError> {
         let reply = history::recorded_reply(&self.tx, request_id)?;
-        reply
-            .map(|bytes| {
-                bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
-                    .map(|(outcome, _)| outcome)
-                    .map_err(|e| StoreError::RecordDecode(e.to_string()))
-            })
-            .transpose()
+        reply.map(|bytes| record::decode(op, &bytes)).transpose()
     }
 
     /// Forgets request ids recorded before `before_millis`; a retry comes

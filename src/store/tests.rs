@@ -1424,15 +1424,21 @@ fn apply_once_applies_a_request_id_once() {
     batch.commit().expect("commits");
     assert_eq!(graph(&mut s).entities, [entity("X", "t", &["o"])]);
 
-    // Across transactions, and whatever the retry carries.
+    // Across transactions too. A retry carries the request it retries; the
+    // record is read against it, and another request under a used id is
+    // refused, never applied.
     let mut batch = s.batch().expect("a batch starts");
-    let other = GraphOp::CreateEntities(vec![entity("Y", "t", &[])]);
     assert_eq!(
         batch
-            .apply_once(b"req-1", &other, &Author::default())
+            .apply_once(b"req-1", &create_x, &Author::default())
             .expect("answers"),
         first
     );
+    let other = GraphOp::CreateEntities(vec![entity("Y", "t", &[])]);
+    assert!(matches!(
+        batch.apply_once(b"req-1", &other, &Author::default()),
+        Err(StoreError::RecordDecode(_))
+    ));
     // A new id applies anew: X now exists, so it is skipped.
     let fresh = batch
         .apply_once(b"req-2", &create_x, &Author::default())

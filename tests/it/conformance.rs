@@ -546,3 +546,62 @@ fn messages_before_initialize_do_not_end_the_session() {
     let graph = shim.call_ok("read_graph", json!({}));
     assert_eq!(graph, json!({"entities": [], "relations": []}));
 }
+
+/// The text of a graph answer and its structured copy are written apart
+/// (the text pretty, the copy as JSON put straight into the line); through
+/// the real shim they must still be the same graph, for a whole answer and
+/// for one cut by the size guard, whatever the characters.
+#[test]
+fn large_graph_answers_say_the_same_in_text_and_structured_content() {
+    let env = TestEnv::new();
+    let odd = "quote \" backslash \\ newline \n tab \t é 🦀 \u{2028} \u{1f} end";
+    let mut shim = env.shim_with(&[], &[("MEMGRAPHD_MAX_RESULT_CHARS", "0")]);
+    for batch in 0..3 {
+        let entities: Vec<Value> = (0..100)
+            .map(|i| {
+                json!({
+                    "name": format!("{odd} {batch}-{i}"),
+                    "entityType": odd,
+                    "observations": [format!("{odd} one {i}"), format!("{odd} two {i}")],
+                })
+            })
+            .collect();
+        shim.call_ok("create_entities", json!({ "entities": entities }));
+    }
+    let first = format!("{odd} 0-0");
+    let second = format!("{odd} 0-1");
+    shim.call_ok(
+        "create_relations",
+        json!({"relations": [{"from": first, "to": second, "relationType": odd}]}),
+    );
+
+    for (tool, args) in [
+        ("read_graph", json!({})),
+        ("search_nodes", json!({"query": "backslash"})),
+    ] {
+        let result = shim.call(tool, args);
+        let text = result["content"][0]["text"].as_str().expect("a text item");
+        let structured = &result["structuredContent"];
+        assert_eq!(structured["entities"].as_array().map(Vec::len), Some(300));
+        assert_eq!(
+            text,
+            pretty(structured),
+            "{tool}: the text is the copy, pretty"
+        );
+    }
+
+    // With the guard on, the first part: the text is the page, and the
+    // structured copy is the page plus the guard's fields.
+    let mut guarded = env.shim();
+    let result = guarded.call("read_graph", json!({}));
+    let mut structured = result["structuredContent"].clone();
+    assert_eq!(structured["truncated"], json!(true), "{structured}");
+    let notice = structured["notice"].clone();
+    assert_eq!(result["content"][1]["text"], notice);
+    let page = structured.as_object_mut().expect("an object");
+    for key in ["nextCursor", "truncated", "notice"] {
+        page.remove(key);
+    }
+    let text = result["content"][0]["text"].as_str().expect("a text item");
+    assert_eq!(text, pretty(&structured));
+}

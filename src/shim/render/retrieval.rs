@@ -8,36 +8,53 @@
 
 use serde_json::{json, Value};
 
-use super::{pretty, relation, Rendered};
-use crate::model::{EntitySummary, GraphPage, Neighborhood, PagedEntity, RankedPage};
+use super::{relation, views, Rendered, Written};
+use crate::model::{EntitySummary, GraphPage, Neighborhood, RankedPage};
 
 /// A page of `read_graph`, `search_nodes` or `open_nodes`. Without a cursor
 /// or a cut it is exactly the official answer (plus `observationCount` when
 /// observations were left out).
 pub fn page(page: &GraphPage, tool: &str, next_cursor: Option<&str>, max_chars: u64) -> Rendered {
-    let mut value = json!({
-        "entities": page.entities.iter().map(paged_entity).collect::<Vec<_>>(),
-        "relations": page.relations.iter().map(relation).collect::<Vec<_>>(),
-    });
-    let mut texts = vec![pretty(&value)];
+    page_written(page, tool, next_cursor, max_chars).into_rendered()
+}
+
+/// [`page`], with the structured copy as JSON text.
+pub fn page_written(
+    page: &GraphPage,
+    tool: &str,
+    next_cursor: Option<&str>,
+    max_chars: u64,
+) -> Written {
+    let entities = views::paged(&page.entities);
+    let relations = views::relations(&page.relations);
+    let mut texts = vec![views::pretty(&views::PageJson {
+        entities,
+        relations,
+        next_cursor: None,
+        truncated: None,
+        notice: None,
+    })];
+    let mut cut = None;
     if let Some(cursor) = next_cursor {
-        value["nextCursor"] = json!(cursor);
         match page.truncated {
-            Some(cut) => {
-                let notice = notice(tool, cut.shown, cut.remaining, cursor, max_chars);
-                value["truncated"] = json!(true);
-                value["notice"] = json!(notice);
-                texts.push(notice);
+            Some(t) => {
+                let notice = notice(tool, t.shown, t.remaining, cursor, max_chars);
+                texts.push(notice.clone());
+                cut = Some(notice);
             }
             None => texts.push(format!(
                 "More entities remain: call {tool} again with the same arguments and cursor \"{cursor}\"."
             )),
         }
     }
-    Rendered {
-        texts,
-        structured: value,
-    }
+    let structured = views::compact(&views::PageJson {
+        entities,
+        relations,
+        next_cursor,
+        truncated: cut.is_some().then_some(true),
+        notice: cut.as_deref(),
+    });
+    Written { texts, structured }
 }
 
 /// The size guard's sentence: how much is shown and how to get the rest.
@@ -47,16 +64,6 @@ pub fn notice(tool: &str, shown: u64, remaining: u64, cursor: &str, max_chars: u
          characters; call {tool} again with cursor \"{cursor}\" for the next part, pass limit \
          (1-1000) for pages of a chosen size, or use search_memory to find what you need."
     )
-}
-
-fn paged_entity(p: &PagedEntity) -> Value {
-    let e = &p.entity;
-    let mut value =
-        json!({ "name": e.name, "entityType": e.entity_type, "observations": e.observations });
-    if let Some(count) = p.observation_count {
-        value["observationCount"] = json!(count);
-    }
-    value
 }
 
 /// A page of `search_memory`: one line per result in the text.

@@ -7,7 +7,7 @@
 use expect_test::{expect, Expect};
 
 use super::*;
-use crate::model::CreatedEntities;
+use crate::model::{CreatedEntities, Entity};
 
 // ---- helpers ---------------------------------------------------------------
 

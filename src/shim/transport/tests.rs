@@ -531,3 +531,60 @@ fn restore_tool_execution_leaves_other_messages_alone() {
         assert_eq!(message, original);
     }
 }
+
+// ---- results written as JSON text ---------------------------------------------
+
+/// The line of a tool result, rendered as a tree or written as text.
+fn result_line(outcome: &crate::model::Outcome, written: bool) -> String {
+    use crate::shim::render;
+    let (texts, structured) = if written {
+        let w = render::written(outcome).expect("a written answer");
+        (w.texts, raw_structured(w.structured))
+    } else {
+        let r = render::outcome(outcome);
+        (r.texts, r.structured)
+    };
+    let mut result = rmcp::model::CallToolResult::success(
+        texts
+            .into_iter()
+            .map(rmcp::model::ContentBlock::text)
+            .collect(),
+    );
+    result.structured_content = Some(structured);
+    result.is_error = None;
+    let mut result = ServerResult::CallToolResult(result);
+    // What rmcp does for a client of an older protocol: the carrier of
+    // written JSON must come through it.
+    result.strip_non_object_output_for_legacy_peer();
+    let message: TxJsonRpcMessage<RoleServer> =
+        JsonRpcMessage::response(result, rmcp::model::NumberOrString::Number(7));
+    encode(message).expect("encodes")
+}
+
+#[test]
+fn a_written_result_is_the_same_line_as_its_tree() {
+    use crate::model::{CreatedEntities, Entity, Graph, Outcome, Relation};
+    let odd = "quote \" backslash \\ newline \n tab \t nul \u{0} del \u{7f} é 🦀 \u{2028}";
+    let graph = Graph {
+        entities: vec![
+            Entity::new("A", "t", [odd, "\u{0}memgraphd:written\u{0}"]),
+            Entity::new(odd, odd, Vec::<String>::new()),
+        ],
+        relations: vec![Relation::new("A", odd, "r")],
+    };
+    let outcomes = [
+        Outcome::Graph(graph.clone()),
+        Outcome::Graph(Graph::default()),
+        Outcome::EntitiesCreated(CreatedEntities {
+            created: graph.entities.clone(),
+            skipped: vec![odd.into()],
+        }),
+        Outcome::RelationsCreated(graph.relations.clone()),
+    ];
+    for outcome in &outcomes {
+        let tree = result_line(outcome, false);
+        assert_eq!(result_line(outcome, true), tree);
+        let parsed: Value = serde_json::from_str(&tree).expect("a JSON line");
+        assert!(parsed["result"]["structuredContent"].is_object(), "{tree}");
+    }
+}
