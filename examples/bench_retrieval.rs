@@ -29,12 +29,11 @@ use memgraphd::shim::call::page_scope;
 use memgraphd::shim::cursor::Tool;
 use serde_json::{json, Value};
 
+use common::synthetic::{self, vocabulary, Rng, OBSERVATIONS};
 use common::{percentile, Home, Session};
 
 const ENTITIES: usize = 100_000;
-const OBSERVATIONS: usize = 5;
 const BATCH: usize = 1_000;
-const VOCABULARY: usize = 20_000;
 const QUERIES: usize = 400;
 const WARMUP: usize = 50;
 const PAGE_CALLS: usize = 50;
@@ -48,75 +47,10 @@ fn main() {
     }
 }
 
-/// A small deterministic generator, so every run loads the same memory.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// Pronounceable made-up words, distinct.
-fn vocabulary() -> Vec<String> {
-    const ONSETS: &[&str] = &[
-        "b", "k", "d", "f", "g", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st", "tr",
-        "pl",
-    ];
-    const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ai", "ou"];
-    let mut words = Vec::with_capacity(VOCABULARY);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut seen = std::collections::HashSet::new();
-    while words.len() < VOCABULARY {
-        let syllables = 2 + rng.below(3);
-        let word: String = (0..syllables)
-            .map(|_| {
-                format!(
-                    "{}{}",
-                    ONSETS[rng.below(ONSETS.len())],
-                    VOWELS[rng.below(VOWELS.len())]
-                )
-            })
-            .collect();
-        if seen.insert(word.clone()) {
-            words.push(word);
-        }
-    }
-    words
-}
-
-/// A word, most often one of the first few hundred (a Zipf-like skew).
-fn word<'a>(rng: &mut Rng, words: &'a [String]) -> &'a str {
-    let i = (words.len() as f64 * rng.unit().powf(3.0)) as usize;
-    &words[i.min(words.len() - 1)]
-}
-
-fn sentence(rng: &mut Rng, words: &[String]) -> String {
-    let n = 6 + rng.below(9);
-    let mut s: Vec<&str> = (0..n).map(|_| word(rng, words)).collect();
-    s[0] = words[rng.below(words.len())].as_str();
-    let mut text = s.join(" ");
-    text.push('.');
-    text
-}
-
+/// Entity `i` of the synthetic memory, as the tools take it.
 fn entity(i: usize, rng: &mut Rng, words: &[String]) -> Value {
-    let name = format!(
-        "{} {} {i}",
-        words[rng.below(words.len())],
-        words[rng.below(words.len())]
-    );
-    let observations: Vec<String> = (0..OBSERVATIONS).map(|_| sentence(rng, words)).collect();
-    json!({"name": name, "entityType": format!("type{}", i % 20), "observations": observations})
+    let e = synthetic::entity(i, rng, words);
+    json!({"name": e.name, "entityType": e.entity_type, "observations": e.observations})
 }
 
 fn load(session: &mut Session, count: usize, seed: u64, words: &[String]) -> Result<Vec<Value>> {

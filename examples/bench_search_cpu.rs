@@ -13,84 +13,18 @@
 //! (`memgraphd-search-cpu-N.db`); delete it after a change to how writes
 //! index.
 
+mod common;
+
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use memgraphd::model::{Entity, GraphOp, MemorySearch, Outcome, SearchScope};
 use memgraphd::store::{Durability, Store};
 
-const OBSERVATIONS: usize = 5;
-const VOCABULARY: usize = 20_000;
+use common::synthetic::{entity, vocabulary, Rng, OBSERVATIONS};
+
 const QUERIES: usize = 400;
 const WARMUP: usize = 50;
-
-/// `bench_retrieval`'s generator, so both load the same memory.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn vocabulary() -> Vec<String> {
-    const ONSETS: &[&str] = &[
-        "b", "k", "d", "f", "g", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st", "tr",
-        "pl",
-    ];
-    const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ai", "ou"];
-    let mut words = Vec::with_capacity(VOCABULARY);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut seen = std::collections::HashSet::new();
-    while words.len() < VOCABULARY {
-        let syllables = 2 + rng.below(3);
-        let mut word = String::new();
-        for _ in 0..syllables {
-            word.push_str(ONSETS[rng.below(ONSETS.len())]);
-            word.push_str(VOWELS[rng.below(VOWELS.len())]);
-        }
-        if seen.insert(word.clone()) {
-            words.push(word);
-        }
-    }
-    words
-}
-
-fn word<'a>(rng: &mut Rng, words: &'a [String]) -> &'a str {
-    let i = (words.len() as f64 * rng.unit().powf(3.0)) as usize;
-    &words[i.min(words.len() - 1)]
-}
-
-fn sentence(rng: &mut Rng, words: &[String]) -> String {
-    let n = 6 + rng.below(9);
-    let mut s: Vec<&str> = (0..n).map(|_| word(rng, words)).collect();
-    s[0] = words[rng.below(words.len())].as_str();
-    let mut text = s.join(" ");
-    text.push('.');
-    text
-}
-
-fn entity(i: usize, rng: &mut Rng, words: &[String]) -> Entity {
-    let name = format!(
-        "{} {} {i}",
-        words[rng.below(words.len())],
-        words[rng.below(words.len())]
-    );
-    Entity {
-        name,
-        entity_type: format!("type{}", i % 20),
-        observations: (0..OBSERVATIONS).map(|_| sentence(rng, words)).collect(),
-    }
-}
 
 /// Nanoseconds this thread has run on a CPU.
 fn cpu_nanos() -> Result<u64> {

@@ -1,12 +1,15 @@
 //! The MCP client shared by the examples that drive the real `memgraphd`
 //! binary: a private home whose daemon is stopped on drop ([`Home`]), MCP
 //! sessions on `memgraphd mcp` processes (or any MCP server on stdio) with
-//! reply timeouts ([`Session`]), and a few measuring helpers ([`rss_kib`],
-//! [`percentile`]).
+//! reply timeouts ([`Session`]), a few measuring helpers ([`rss_kib`],
+//! [`percentile`]), and a made-up memory every run draws the same
+//! ([`synthetic`]).
 //!
 //! Each example includes it with `mod common;` and uses a part of it.
 
 #![allow(dead_code)]
+
+pub mod synthetic;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
