@@ -8,6 +8,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::history::{change_info, CHANGE_COLUMNS};
 use super::StoreError;
 use crate::model::ChangeInfo;
 
@@ -45,23 +46,14 @@ pub(super) fn origins(
         .query_row([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?
         .ok_or_else(|| StoreError::UnknownEntity(name.to_owned()))?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT o.content, c.id, c.at, c.tool, c.session, c.client, c.project, c.actor, c.summary
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT o.content, {CHANGE_COLUMNS}
          FROM observations o LEFT JOIN changes c ON c.id = o.created_change
          WHERE o.entity_id = ?1 ORDER BY o.id LIMIT ?2",
-    )?;
+    ))?;
     let rows = stmt.query_map(params![id, limit], |r| {
         let change = match r.get::<_, Option<i64>>(1)? {
-            Some(id) => Some(ChangeInfo {
-                id,
-                at: r.get(2)?,
-                tool: r.get(3)?,
-                session: r.get(4)?,
-                client: r.get(5)?,
-                project: r.get(6)?,
-                actor: r.get(7)?,
-                summary: r.get(8)?,
-            }),
+            Some(_) => Some(change_info(r, 1)?),
             None => None,
         };
         Ok(ObservationOrigin {

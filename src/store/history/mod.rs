@@ -242,6 +242,25 @@ pub(super) fn archive_relation(conn: &Connection, id: i64, change: i64) -> Resul
     Ok(())
 }
 
+/// The columns of a change, as [`change_info`] reads them (the changes
+/// table aliased `c`).
+pub(super) const CHANGE_COLUMNS: &str =
+    "c.id, c.at, c.tool, c.session, c.client, c.project, c.actor, c.summary";
+
+/// Reads the [`CHANGE_COLUMNS`] of a row, starting at column `first`.
+pub(super) fn change_info(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<ChangeInfo> {
+    Ok(ChangeInfo {
+        id: r.get(first)?,
+        at: r.get(first + 1)?,
+        tool: r.get(first + 2)?,
+        session: r.get(first + 3)?,
+        client: r.get(first + 4)?,
+        project: r.get(first + 5)?,
+        actor: r.get(first + 6)?,
+        summary: r.get(first + 7)?,
+    })
+}
+
 /// `memory_history`: one page of changes, newest first.
 pub(super) fn history(conn: &Connection, q: &HistoryQuery) -> Result<HistoryPage, StoreError> {
     // `at` never decreases with the id, so `since` is a lower bound on ids:
@@ -257,19 +276,8 @@ pub(super) fn history(conn: &Connection, q: &HistoryQuery) -> Result<HistoryPage
     let before = q.before.unwrap_or(i64::MAX);
     let want = i64::from(q.limit) + 1;
     let mut rows = Vec::new();
-    let columns = "c.id, c.at, c.tool, c.session, c.client, c.project, c.actor, c.summary";
-    let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<ChangeInfo> {
-        Ok(ChangeInfo {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            tool: r.get(2)?,
-            session: r.get(3)?,
-            client: r.get(4)?,
-            project: r.get(5)?,
-            actor: r.get(6)?,
-            summary: r.get(7)?,
-        })
-    };
+    let columns = CHANGE_COLUMNS;
+    let map = |r: &rusqlite::Row<'_>| change_info(r, 0);
     match &q.name {
         Some(name) => {
             let sql = format!(
