@@ -217,11 +217,16 @@ impl MemoryServer {
                 let cursor = ranked
                     .next
                     .map(|n| scope.encode(&[n.snapshot, u64::from(n.offset)]));
-                render::ranked(ranked, &shape.query, cursor.as_deref())
+                render::ranked(
+                    ranked,
+                    &shape.query,
+                    cursor.as_deref(),
+                    self.settings.max_result_chars,
+                )
             }
             (Some(scope), Outcome::Neighborhood(n)) => {
                 let cursor = n.next_after.map(|id| scope.encode(&[id.max(0) as u64]));
-                render::neighborhood(n, cursor.as_deref())
+                render::neighborhood(n, cursor.as_deref(), self.settings.max_result_chars)
             }
             _ => render::outcome(outcome),
         }
