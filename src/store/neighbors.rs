@@ -122,7 +122,13 @@ pub(super) fn neighbors(conn: &Connection, q: &NeighborQuery) -> Result<Neighbor
         let relation = Relation::new(f.name, t.name, relation_type);
         size += relation_size(&relation);
         relations.push(relation);
-        prefixes.push((id, neighbors.len(), size));
+        // A comma (or `, `) only between two items.
+        let listed_any = u64::from(!neighbors.is_empty());
+        let exact = Size {
+            pretty: size.pretty - 2 * listed_any,
+            compact: size.compact - 1 - listed_any,
+        };
+        prefixes.push((id, neighbors.len(), exact));
     }
     let mut next_after = more.then(|| prefixes.last().map_or(after, |p| p.0));
     let mut truncated = None;

@@ -326,15 +326,16 @@ fn fit_ranked(results: &mut [(usize, RankedEntity)], more: bool, budget: Budget)
         .enumerate()
         .map(|(i, (_, r))| ranked_size(i + 1, r))
         .collect();
-    // `{"results":[` … `]}` and the footer line; one comma and one line
-    // break per result.
+    // The footer line and `{"results":[` … `]}`; a line break after each
+    // result, a comma between two.
     let (frame_text, frame_json) = (chars(RANKED_FOOTER), 14);
     let total = |k: usize| {
-        sizes[..k]
+        let (t, j) = sizes[..k]
             .iter()
             .fold((frame_text, frame_json), |(t, j), (a, b)| {
                 (t + a + 1, j + b + 1)
-            })
+            });
+        (t, j - u64::from(k > 0))
     };
     let (text, json) = total(results.len());
     if !more && text <= budget.chars && json <= budget.chars {
@@ -353,7 +354,7 @@ fn fit_ranked(results: &mut [(usize, RankedEntity)], more: bool, budget: Budget)
     let r = &mut results[0].1;
     loop {
         let (t, j) = ranked_size(1, r);
-        let over = (frame_text + t + 1).max(frame_json + j + 1) + budget.reserve;
+        let over = (frame_text + t + 1).max(frame_json + j) + budget.reserve;
         let snippet: Vec<char> = r.snippet.chars().collect();
         if over <= budget.chars || snippet.is_empty() {
             break;

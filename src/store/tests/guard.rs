@@ -263,3 +263,24 @@ fn a_single_relation_over_the_budget_is_shown_alone_and_paging_moves_on() {
     }
     assert_eq!(pages, total);
 }
+
+#[test]
+fn the_guard_counts_both_forms_exactly() {
+    let mut s = store();
+    wide_memory(&mut s, 4);
+    hub(&mut s, 2);
+    let free = search(&mut s, "common", 10, None, None);
+    let (text, json) = rendered_size(&ranked_rendered(&free, "common", 0));
+    let exact = text.max(json) as u64;
+    // At the size of the whole answer nothing is cut; one less cuts.
+    assert_eq!(search(&mut s, "common", 10, None, budget(exact)), free);
+    let cut = search(&mut s, "common", 10, None, budget(exact - 1));
+    assert!(cut.truncated.is_some() && cut.results.len() < free.results.len());
+
+    let free = walk(&mut s, "hub", None, None);
+    let (text, json) = rendered_size(&neighborhood_rendered(&free, "hub", 0));
+    let exact = text.max(json) as u64;
+    assert_eq!(walk(&mut s, "hub", None, budget(exact)), free);
+    let cut = walk(&mut s, "hub", None, budget(exact - 1));
+    assert!(cut.truncated.is_some() && cut.relations.len() < free.relations.len());
+}
