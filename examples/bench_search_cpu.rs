@@ -84,6 +84,7 @@ fn main() -> Result<()> {
             scope: SearchScope::All,
             project: project.clone(),
             resume: None,
+            budget: None,
         });
         let before = cpu_nanos()?;
         let outcome = store.read(&op)?;

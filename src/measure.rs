@@ -12,6 +12,8 @@
 
 use crate::model::{Entity, Relation};
 
+pub mod retrieval;
+
 /// The characters of one rendered value, in both forms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Size {

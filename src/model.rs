@@ -289,6 +289,8 @@ pub struct MemorySearch {
     pub project: Option<String>,
     /// Continue a ranking made earlier: its snapshot and how far it got.
     pub resume: Option<RankResume>,
+    /// The size guard: results stop before the answer would break it.
+    pub budget: Option<Budget>,
 }
 
 /// Where a paged ranking continues.
@@ -317,6 +319,8 @@ pub struct RankedPage {
     pub results: Vec<RankedEntity>,
     /// Where the next page starts, while more results remain.
     pub next: Option<RankResume>,
+    /// Set when the size guard cut the page short.
+    pub truncated: Option<Truncation>,
 }
 
 /// Which way relations are followed from an entity.
@@ -338,6 +342,8 @@ pub struct NeighborQuery {
     pub limit: u32,
     /// Only relations with an id above this one (a cursor's position).
     pub after: Option<i64>,
+    /// The size guard: relations stop before the answer would break it.
+    pub budget: Option<Budget>,
 }
 
 /// An entity named without its observations.
@@ -357,6 +363,8 @@ pub struct Neighborhood {
     pub neighbors: Vec<EntitySummary>,
     /// The position to continue from, while more relations remain.
     pub next_after: Option<i64>,
+    /// Set when the size guard cut the page short.
+    pub truncated: Option<Truncation>,
 }
 
 impl GraphOp {

@@ -71,7 +71,9 @@ pub use tokens::{TokenInfo, TokenOp, TokenReply};
 /// 6: the web view ([`Op::Ui`], [`Reply::Ui`]).
 /// 7: the recent-changes read of the session-start hook (`GraphOp::Recent`).
 /// 8: the session's project on `search_memory` (`MemorySearch::project`).
-pub const PROTOCOL_VERSION: u32 = 8;
+/// 9: the size guard on `search_memory` and `get_neighbors` (their `budget`
+/// and their outcomes' `truncated`).
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;

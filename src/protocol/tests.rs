@@ -90,6 +90,7 @@ fn graph_ops() -> Vec<GraphOp> {
             scope: SearchScope::All,
             project: None,
             resume: None,
+            budget: None,
         }),
         GraphOp::SearchMemory(MemorySearch {
             query: "x".into(),
@@ -101,6 +102,7 @@ fn graph_ops() -> Vec<GraphOp> {
                 snapshot: u64::MAX,
                 offset: 10,
             }),
+            budget: None,
         }),
         GraphOp::Neighbors(NeighborQuery {
             name: "Alice".into(),
@@ -109,6 +111,7 @@ fn graph_ops() -> Vec<GraphOp> {
             depth: 1,
             limit: 50,
             after: None,
+            budget: None,
         }),
         GraphOp::History(HistoryQuery {
             name: Some("Alice".into()),
@@ -141,6 +144,7 @@ fn graph_ops() -> Vec<GraphOp> {
             depth: 3,
             limit: 200,
             after: Some(7),
+            budget: None,
         }),
         GraphOp::Neighbors(NeighborQuery {
             name: "Carol".into(),
@@ -149,6 +153,7 @@ fn graph_ops() -> Vec<GraphOp> {
             depth: 2,
             limit: 1,
             after: None,
+            budget: None,
         }),
     ]
 }
@@ -238,6 +243,7 @@ fn outcomes() -> Vec<Outcome> {
                 snapshot: 99,
                 offset: 1,
             }),
+            truncated: None,
         }),
         Outcome::Ranked(RankedPage::default()),
         Outcome::Neighborhood(Neighborhood {
@@ -245,6 +251,7 @@ fn outcomes() -> Vec<Outcome> {
             relations: vec![relation()],
             neighbors: vec![summary("Bob")],
             next_after: Some(12),
+            truncated: None,
         }),
         Outcome::History(HistoryPage {
             changes: vec![ChangeInfo {

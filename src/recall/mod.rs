@@ -104,6 +104,7 @@ pub async fn search(
         scope: SearchScope::All,
         project: None,
         resume: None,
+        budget: None,
     });
     match outcome(client, op).await? {
         Outcome::Ranked(page) => Ok(page.results),

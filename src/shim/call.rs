@@ -94,8 +94,8 @@ pub fn parse(
     let map = arguments.unwrap_or(&empty);
     let call = match tool {
         "read_graph" | "search_nodes" | "open_nodes" => page(tool, arguments, map, settings)?,
-        "search_memory" => search_memory(map)?,
-        "get_neighbors" => get_neighbors(map)?,
+        "search_memory" => search_memory(map, settings)?,
+        "get_neighbors" => get_neighbors(map, settings)?,
         "memory_history" | "undo" | "supersede_observation" => {
             Call::Official(super::history::parse(tool, map)?)
         }
@@ -135,10 +135,11 @@ fn page(
         Some(cursor) => Some(position(&scope, &cursor, 1)?[0] as i64),
         None => None,
     };
-    let budget = (limit.is_none() && settings.max_result_chars > 0).then_some(Budget {
-        chars: settings.max_result_chars,
-        reserve: TRUNCATION_RESERVE,
-    });
+    let budget = if limit.is_none() {
+        guard(settings)
+    } else {
+        None
+    };
     let op = GraphOp::ReadPage(PageQuery {
         source,
         after,
@@ -148,6 +149,16 @@ fn page(
         budget,
     });
     Ok(Call::Page { op, scope })
+}
+
+/// The size guard's budget, unless it is off. `search_memory` and
+/// `get_neighbors` always have one: their `limit` bounds how many results,
+/// not how large they are.
+fn guard(settings: &Settings) -> Option<Budget> {
+    (settings.max_result_chars > 0).then_some(Budget {
+        chars: settings.max_result_chars,
+        reserve: TRUNCATION_RESERVE,
+    })
 }
 
 /// The scope of a page: the tool, its query or names, and the type filter.
@@ -166,7 +177,7 @@ pub fn page_scope(tool: Tool, source: &PageSource, entity_types: &[String]) -> S
     Scope::new(tool, parts.iter().map(String::as_str))
 }
 
-fn search_memory(map: &Map<String, Value>) -> Result<Call, ArgError> {
+fn search_memory(map: &Map<String, Value>, settings: &Settings) -> Result<Call, ArgError> {
     let query = required_string(map, "query")?;
     let limit = optional_integer(map, "limit")?.map_or(DEFAULT_SEARCH_RESULTS, clamp_u32);
     let entity_types = optional_strings(map, "entityTypes")?.unwrap_or_default();
@@ -199,6 +210,7 @@ fn search_memory(map: &Map<String, Value>) -> Result<Call, ArgError> {
         // Set by the session, which knows its project (`MemoryServer`).
         project: None,
         resume,
+        budget: guard(settings),
     });
     Ok(Call::Search { op, scope })
 }
@@ -216,7 +228,7 @@ pub fn search_scope(query: &str, entity_types: &[String], scope: SearchScope) ->
     Scope::new(Tool::SearchMemory, parts)
 }
 
-fn get_neighbors(map: &Map<String, Value>) -> Result<Call, ArgError> {
+fn get_neighbors(map: &Map<String, Value>, settings: &Settings) -> Result<Call, ArgError> {
     let name = required_string(map, "name")?;
     let direction = match optional_string(map, "direction")?.as_deref() {
         None | Some("both") => Direction::Both,
@@ -244,6 +256,7 @@ fn get_neighbors(map: &Map<String, Value>) -> Result<Call, ArgError> {
         depth,
         limit,
         after,
+        budget: guard(settings),
     });
     Ok(Call::Neighbors { op, scope })
 }

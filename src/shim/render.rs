@@ -123,8 +123,8 @@ pub fn outcome(outcome: &Outcome) -> Rendered {
         // The shim renders these with their cursors (see `retrieval`); this
         // is the form without one.
         Outcome::Page(p) => page(p, "read_graph", None, 0),
-        Outcome::Ranked(r) => ranked(r, "", None),
-        Outcome::Neighborhood(n) => neighborhood(n, None),
+        Outcome::Ranked(r) => ranked(r, "", None, 0),
+        Outcome::Neighborhood(n) => neighborhood(n, None, 0),
         Outcome::History(h) => super::history::history(h),
         Outcome::Undone(u) => super::history::undone(u),
         Outcome::Superseded {

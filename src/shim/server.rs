@@ -228,11 +228,20 @@ impl MemoryServer {
                 let cursor = ranked
                     .next
                     .map(|n| scope.encode(&[n.snapshot, u64::from(n.offset)]));
-                Answer::Tree(render::ranked(ranked, &shape.query, cursor.as_deref()))
+                Answer::Tree(render::ranked(
+                    ranked,
+                    &shape.query,
+                    cursor.as_deref(),
+                    self.settings.max_result_chars,
+                ))
             }
             (Some(scope), Outcome::Neighborhood(n)) => {
                 let cursor = n.next_after.map(|id| scope.encode(&[id.max(0) as u64]));
-                Answer::Tree(render::neighborhood(n, cursor.as_deref()))
+                Answer::Tree(render::neighborhood(
+                    n,
+                    cursor.as_deref(),
+                    self.settings.max_result_chars,
+                ))
             }
             _ => match render::written(outcome) {
                 Some(written) => Answer::Written(written),

@@ -6,6 +6,11 @@
 //! (the last relation id shown) never repeats or skips a relation that stayed
 //! in the neighbourhood for the whole paging. The walk stops growing after
 //! [`MAX_REACHED`] entities, so a hub cannot make one call unbounded.
+//!
+//! With a budget (the size guard) a page also stops at the last relation
+//! whose answer, its new neighbours included, leaves room for the cursor and
+//! the notice; the cursor is that relation's id. The first relation is
+//! always shown, so every page moves on.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -14,7 +19,11 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::read;
 use super::StoreError;
-use crate::model::{Direction, EntitySummary, NeighborQuery, Neighborhood, Relation};
+use crate::measure::retrieval::{
+    chars, compact, neighbor_label, neighborhood_header, relation_line, summary_item,
+};
+use crate::measure::{self, Size};
+use crate::model::{Direction, EntitySummary, NeighborQuery, Neighborhood, Relation, Truncation};
 
 /// Entities a walk may reach before it stops growing.
 pub const MAX_REACHED: usize = 10_000;
@@ -72,17 +81,16 @@ pub(super) fn neighbors(conn: &Connection, q: &NeighborQuery) -> Result<Neighbor
     }
 
     let after = q.after.unwrap_or(0);
+    let remaining = found.range(after.saturating_add(1)..).count();
     let mut page: Vec<(i64, (i64, i64, String))> = found
         .into_iter()
         .filter(|(id, _)| *id > after)
         .take(q.limit as usize + 1)
         .collect();
-    let next_after = if page.len() > q.limit as usize {
+    let more = page.len() > q.limit as usize;
+    if more {
         page.pop();
-        page.last().map(|(id, _)| *id).or(Some(after))
-    } else {
-        None
-    };
+    }
 
     let mut wanted: Vec<i64> = vec![center];
     for (_, (from, to, _)) in &page {
@@ -95,24 +103,87 @@ pub(super) fn neighbors(conn: &Connection, q: &NeighborQuery) -> Result<Neighbor
             .cloned()
             .ok_or_else(|| StoreError::UnknownEntity(format!("#{id}")))
     };
+    let entity = summary(center)?;
     let mut neighbors = Vec::new();
     let mut listed = HashSet::from([center]);
     let mut relations = Vec::with_capacity(page.len());
-    for (_, (from, to, relation_type)) in page {
+    // Per relation: its id, how many neighbours the page lists with it, and
+    // the answer's size up to and including it.
+    let mut prefixes: Vec<(i64, usize, Size)> = Vec::with_capacity(page.len());
+    let mut size = frame(&entity);
+    for (id, (from, to, relation_type)) in page {
         let (f, t) = (summary(from)?, summary(to)?);
-        for (id, s) in [(from, &f), (to, &t)] {
-            if listed.insert(id) {
+        for (end, s) in [(from, &f), (to, &t)] {
+            if listed.insert(end) {
+                size += neighbor_size(s);
                 neighbors.push(s.clone());
             }
         }
-        relations.push(Relation::new(f.name, t.name, relation_type));
+        let relation = Relation::new(f.name, t.name, relation_type);
+        size += relation_size(&relation);
+        relations.push(relation);
+        // A comma (or `, `) only between two items.
+        let listed_any = u64::from(!neighbors.is_empty());
+        let exact = Size {
+            pretty: size.pretty - 2 * listed_any,
+            compact: size.compact - 1 - listed_any,
+        };
+        prefixes.push((id, neighbors.len(), exact));
+    }
+    let mut next_after = more.then(|| prefixes.last().map_or(after, |p| p.0));
+    let mut truncated = None;
+    if let Some(budget) = q.budget {
+        let whole = prefixes.last().map_or(size, |p| p.2);
+        let complete = !more && whole.pretty <= budget.chars && whole.compact <= budget.chars;
+        if !complete {
+            let room = |s: Size| s.pretty.max(s.compact) + budget.reserve <= budget.chars;
+            // The first relation is always kept, so every page moves on.
+            let keep = prefixes.iter().take_while(|p| room(p.2)).count().max(1);
+            if keep < relations.len() {
+                let (id, listed, _) = prefixes[keep - 1];
+                relations.truncate(keep);
+                neighbors.truncate(listed);
+                next_after = Some(id);
+                truncated = Some(Truncation {
+                    shown: keep as u64,
+                    remaining: remaining as u64,
+                });
+            }
+        }
     }
     Ok(Neighborhood {
-        entity: summary(center)?,
+        entity,
         relations,
         neighbors,
         next_after,
+        truncated,
     })
+}
+
+/// The answer without relations: the centre, and what holds the lists
+/// (text: the header, `:` and a line break, `Neighbors: ` and `.`; JSON:
+/// `{"entity":…,"relations":[],"neighbors":[]}`).
+fn frame(center: &EntitySummary) -> Size {
+    Size {
+        pretty: chars(&neighborhood_header(center)) + 14,
+        compact: compact(&summary_item(center)) + 41,
+    }
+}
+
+/// One relation: its line and line break, its JSON item and a comma.
+fn relation_size(r: &Relation) -> Size {
+    Size {
+        pretty: chars(&relation_line(r)) + 1,
+        compact: measure::relation(r).compact + 1,
+    }
+}
+
+/// One neighbour: its label and `, `, its JSON item and a comma.
+fn neighbor_size(s: &EntitySummary) -> Size {
+    Size {
+        pretty: chars(&neighbor_label(s)) + 2,
+        compact: compact(&summary_item(s)) + 1,
+    }
 }
 
 fn summaries(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, EntitySummary>, StoreError> {

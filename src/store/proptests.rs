@@ -613,6 +613,7 @@ proptest! {
                 scope: SearchScope::All,
                 project: None,
                 resume: None,
+                budget: None,
             });
             let Ok(Outcome::Ranked(ranked)) = store.apply(&op) else {
                 return Err(TestCaseError::fail("search_memory runs"));
@@ -631,6 +632,7 @@ proptest! {
             depth: 1,
             limit: 200,
             after: None,
+            budget: None,
         });
         match (store.apply(&op), model.find(&center)) {
             (Ok(Outcome::Neighborhood(n)), Some(_)) => {

@@ -5,6 +5,7 @@
 //! `proptests` checks random operation sequences against a model of
 //! docs/TOOLS.md.
 
+mod guard;
 mod recent;
 mod retrieval;
 

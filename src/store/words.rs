@@ -53,6 +53,15 @@
 //! created meanwhile is not part of this search). A ranking lives until
 //! [`KEPT_RANKINGS`] newer ones push it out or the daemon restarts; its cursor
 //! then answers that it expired, and the agent searches again.
+//!
+//! # The size guard
+//! With a budget, a page keeps its results while the rendered answer (the
+//! text lines and the JSON items, counted from the very pieces the renderer
+//! uses, [`crate::measure::retrieval`]) leaves room for the cursor and the
+//! notice; the cursor's offset is then the ranking position right after the
+//! last result shown. A complete page that fits whole is never cut. The
+//! first result is always shown, its snippet shortened (never its name) when
+//! it alone is over, so every page moves on.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -63,7 +72,10 @@ use rusqlite::{Connection, OptionalExtension};
 use super::read::{self, all_of, distinctive, trigrams};
 use super::StoreError;
 use crate::limits::LimitError;
-use crate::model::{MemorySearch, RankResume, RankedEntity, RankedPage, SearchScope};
+use crate::measure::retrieval::{chars, compact, ranked_item, ranked_line, RANKED_FOOTER};
+use crate::model::{
+    Budget, MemorySearch, RankResume, RankedEntity, RankedPage, SearchScope, Truncation,
+};
 
 /// Query words looked up; the rest of a long query only counts through the
 /// substring rule.
@@ -270,19 +282,97 @@ pub(super) fn search_memory(
     };
     let end = (offset + limit).min(hits.len());
     let page = &hits[offset.min(end)..end];
-    let next = if end < hits.len() {
+    let mut results = details(conn, page, &q.query)?;
+    let mut more = end < hits.len();
+    // Ranking positions taken by the page (deleted hits included), so the
+    // cursor resumes right after the last result shown.
+    let mut taken = end.saturating_sub(offset);
+    let mut truncated = None;
+    if let Some(budget) = q.budget {
+        let keep = fit_ranked(&mut results, more, budget);
+        if keep < results.len() {
+            taken = results[keep].0;
+            results.truncate(keep);
+            more = true;
+            truncated = Some(Truncation {
+                shown: keep as u64,
+                remaining: hits.len().saturating_sub(offset) as u64,
+            });
+        }
+    }
+    let next = if more {
         let snapshot = snapshot.unwrap_or_else(|| rankings.keep(key, hits.clone()));
         Some(RankResume {
             snapshot,
-            offset: end as u32,
+            offset: (offset + taken) as u32,
         })
     } else {
         None
     };
     Ok(RankedPage {
-        results: details(conn, page, &q.query)?,
+        results: results.into_iter().map(|(_, r)| r).collect(),
         next,
+        truncated,
     })
+}
+
+/// How many of `results` a page keeps under `budget` (see the module doc):
+/// all of them when the answer is complete and fits; otherwise the longest
+/// prefix that leaves room for the guard's fields, and at least one, whose
+/// snippet is cut until it fits.
+fn fit_ranked(results: &mut [(usize, RankedEntity)], more: bool, budget: Budget) -> usize {
+    let sizes: Vec<(u64, u64)> = results
+        .iter()
+        .enumerate()
+        .map(|(i, (_, r))| ranked_size(i + 1, r))
+        .collect();
+    // The footer line and `{"results":[` … `]}`; a line break after each
+    // result, a comma between two.
+    let (frame_text, frame_json) = (chars(RANKED_FOOTER), 14);
+    let total = |k: usize| {
+        let (t, j) = sizes[..k]
+            .iter()
+            .fold((frame_text, frame_json), |(t, j), (a, b)| {
+                (t + a + 1, j + b + 1)
+            });
+        (t, j - u64::from(k > 0))
+    };
+    let (text, json) = total(results.len());
+    if !more && text <= budget.chars && json <= budget.chars {
+        return results.len();
+    }
+    let fits = |(t, j): (u64, u64)| t.max(j) + budget.reserve <= budget.chars;
+    let keep = (0..=results.len())
+        .rev()
+        .find(|&k| fits(total(k)))
+        .unwrap_or(0);
+    if keep > 0 || results.is_empty() {
+        return keep;
+    }
+    // The first result alone is too large: shorten its snippet, never its
+    // name, as far as that goes.
+    let r = &mut results[0].1;
+    loop {
+        let (t, j) = ranked_size(1, r);
+        let over = (frame_text + t + 1).max(frame_json + j) + budget.reserve;
+        let snippet: Vec<char> = r.snippet.chars().collect();
+        if over <= budget.chars || snippet.is_empty() {
+            break;
+        }
+        let cut = (over - budget.chars) as usize + 1;
+        let end = snippet.len().saturating_sub(cut);
+        r.snippet = if end == 0 {
+            String::new()
+        } else {
+            snippet[..end].iter().collect::<String>() + "…"
+        };
+    }
+    1
+}
+
+/// A result's characters in the text (its line) and in the JSON (its item).
+fn ranked_size(number: usize, r: &RankedEntity) -> (u64, u64) {
+    (chars(&ranked_line(number, r)), compact(&ranked_item(r)))
 }
 
 fn expired() -> LimitError {
@@ -724,9 +814,13 @@ fn quote(word: &str) -> String {
     format!("\"{}\"", word.replace('"', "\"\""))
 }
 
-/// The results of one page: each hit as it is now. A hit deleted since the
-/// ranking was made is left out.
-fn details(conn: &Connection, page: &[Hit], query: &str) -> Result<Vec<RankedEntity>, StoreError> {
+/// The results of one page: each hit as it is now, with its position in
+/// the page. A hit deleted since the ranking was made is left out.
+fn details(
+    conn: &Connection,
+    page: &[Hit],
+    query: &str,
+) -> Result<Vec<(usize, RankedEntity)>, StoreError> {
     if page.is_empty() {
         return Ok(Vec::new());
     }
@@ -753,16 +847,18 @@ fn details(conn: &Connection, page: &[Hit], query: &str) -> Result<Vec<RankedEnt
     let words = query_words(query);
     Ok(page
         .iter()
-        .filter_map(|hit| {
+        .enumerate()
+        .filter_map(|(at, hit)| {
             let (name, entity_type, updated_at, observations) = found.remove(&hit.id)?;
-            Some(RankedEntity {
+            let entity = RankedEntity {
                 snippet: snippet(&name, &observations, &words, query),
                 observation_count: observations.len() as u64,
                 name,
                 entity_type,
                 score_hundredths: hit.score,
                 updated_at,
-            })
+            };
+            Some((at, entity))
         })
         .collect())
 }

@@ -173,6 +173,7 @@ pub async fn search(State(app): State<Arc<App>>, Query(p): Query<SearchParams>) 
         scope: SearchScope::All,
         project: None,
         resume,
+        budget: None,
     });
     let Outcome::Ranked(page) = read(&app, op).await? else {
         return Err(ApiError {
@@ -215,6 +216,7 @@ pub async fn entity(State(app): State<Arc<App>>, Query(p): Query<NameParams>) ->
             depth: 1,
             limit: RELATIONS,
             after: None,
+            budget: None,
         }),
     )
     .await?;
@@ -279,6 +281,7 @@ pub async fn neighbors(State(app): State<Arc<App>>, Query(p): Query<GraphParams>
         depth: p.depth.unwrap_or(1).clamp(1, 2),
         limit: GRAPH_RELATIONS,
         after: None,
+        budget: None,
     });
     let outcome = read(&app, op).await?;
     let Outcome::Neighborhood(around) = outcome else {

@@ -655,3 +655,146 @@ fn the_instructions_lead_to_search_memory_then_open_nodes_then_get_neighbors() {
     assert!(at("search_memory") < at("open_nodes") && at("open_nodes") < at("get_neighbors"));
     assert!(text.contains("read_graph returns everything: call it only with limit"));
 }
+
+/// `text` padded with words to exactly `chars` characters.
+fn padded(text: &str, chars: usize) -> String {
+    let mut s = text.to_owned();
+    while s.len() < chars {
+        s.push_str(" pad");
+    }
+    s.truncate(chars);
+    s
+}
+
+/// Follows `nextCursor` from a first call with `args` to the end, checking
+/// every whole answer (all its text items, and its structured JSON) stays
+/// within `max` characters; returns every answer.
+fn guarded_parts(
+    shim: &mut Shim,
+    schemas: &OutputSchemas,
+    tool: &str,
+    args: Value,
+    max: usize,
+) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut args = args;
+    loop {
+        let part = shim.call(tool, args.clone());
+        let structured = part["structuredContent"].clone();
+        schemas.check(tool, &structured);
+        let texts: usize = part["content"]
+            .as_array()
+            .expect("content")
+            .iter()
+            .map(|t| t["text"].as_str().expect("text").chars().count())
+            .sum();
+        let json = structured.to_string().chars().count();
+        assert!(
+            texts <= max && json <= max,
+            "{tool}: {texts} {json} > {max}"
+        );
+        if structured.get("truncated").is_some() {
+            let notice = structured["notice"].as_str().expect("notice");
+            assert_eq!(text_of(&part, 1), notice);
+            assert!(notice.contains("cursor"), "{notice}");
+        }
+        let next = structured.get("nextCursor").cloned();
+        all.push(structured);
+        match next {
+            Some(cursor) => args["cursor"] = cursor,
+            None => return all,
+        }
+        assert!(all.len() < 1000, "paging does not end");
+    }
+}
+
+fn result_names(parts: &[Value]) -> Vec<String> {
+    parts.iter().flat_map(results).collect()
+}
+
+fn relations_of(parts: &[Value]) -> Vec<Value> {
+    parts
+        .iter()
+        .flat_map(|p| p["relations"].as_array().expect("relations").clone())
+        .collect()
+}
+
+/// 60 entities whose names and types are 1,000 characters and whose long
+/// observations all hold `wide`, and a hub three hops deep: the hub, 60
+/// spokes, a rim entity per spoke and a far one per rim, every relation
+/// type 1,000 characters too.
+fn wide_memory(shim: &mut Shim) {
+    let mut entities: Vec<Value> = (0..60)
+        .map(|i| {
+            json!({
+                "name": padded(&format!("wide{i:03}"), 1000),
+                "entityType": padded(&format!("type{i:03}"), 1000),
+                "observations": [padded(&format!("wide text {i}"), 3000)],
+            })
+        })
+        .collect();
+    entities.push(entity("hub", "t", &[]));
+    let mut relations = Vec::new();
+    for i in 0..60 {
+        let (spoke, rim, far) = (
+            padded(&format!("spoke{i:03}"), 1000),
+            padded(&format!("rim{i:03}"), 1000),
+            padded(&format!("far{i:03}"), 1000),
+        );
+        for name in [&spoke, &rim, &far] {
+            entities.push(entity(name, "t", &[]));
+        }
+        for (from, to) in [("hub", &spoke), (&spoke, &rim), (&rim, &far)] {
+            relations.push(json!({
+                "from": from,
+                "to": to,
+                "relationType": padded(&format!("rel{i:03}"), 1000),
+            }));
+        }
+    }
+    shim.call_ok("create_entities", json!({ "entities": entities }));
+    shim.call_ok("create_relations", json!({ "relations": relations }));
+}
+
+#[test]
+fn the_guard_bounds_search_memory_and_get_neighbors_and_paging_loses_nothing() {
+    let env = TestEnv::new();
+    let mut off = env.shim_with(&["--max-result-chars", "0"], &[]);
+    let schemas = OutputSchemas::of(&mut off);
+    wide_memory(&mut off);
+    let search = json!({"query": "wide", "limit": 50});
+    let walk = json!({"name": "hub", "depth": 3, "limit": 200});
+
+    // Without the guard nothing is cut, however large.
+    let whole_search = pages(&mut off, &schemas, "search_memory", search.clone());
+    assert_eq!(whole_search.len(), 2);
+    assert!(whole_search[0].to_string().chars().count() > 100_000);
+    let whole_walk = pages(&mut off, &schemas, "get_neighbors", walk.clone());
+    assert!(whole_walk[0].to_string().chars().count() > 600_000);
+    for part in whole_search.iter().chain(&whole_walk) {
+        assert!(part.get("truncated").is_none() && part.get("notice").is_none());
+    }
+    assert_eq!(result_names(&whole_search).len(), 60);
+    assert_eq!(relations_of(&whole_walk).len(), 180);
+
+    // With it, every answer is within the threshold, and the parts are the
+    // whole, in order, each result once.
+    let max = 12_000;
+    let limit = max.to_string();
+    let mut guarded = env.shim_with(&["--max-result-chars", limit.as_str()], &[]);
+    let parts = guarded_parts(&mut guarded, &schemas, "search_memory", search, max);
+    assert!(parts.len() > 5, "{}", parts.len());
+    assert_eq!(parts[0]["truncated"], json!(true));
+    assert_eq!(result_names(&parts), result_names(&whole_search));
+    let parts = guarded_parts(&mut guarded, &schemas, "get_neighbors", walk, max);
+    assert!(parts.len() > 10, "{}", parts.len());
+    assert_eq!(parts[0]["truncated"], json!(true));
+    assert_eq!(relations_of(&parts), relations_of(&whole_walk));
+
+    // A small answer is the same with the guard on.
+    let narrow = json!({"query": "wide007"});
+    assert_eq!(
+        guarded.call_ok("search_memory", narrow.clone()),
+        off.call_ok("search_memory", narrow)
+    );
+}

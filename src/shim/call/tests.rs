@@ -135,7 +135,8 @@ fn search_memory_and_get_neighbors_have_defaults_and_bounds() {
             entity_types: vec![],
             scope: SearchScope::All,
             project: None,
-            resume: None
+            resume: None,
+            budget: None,
         })
     );
     let Call::Neighbors { op, .. } =
@@ -151,7 +152,8 @@ fn search_memory_and_get_neighbors_have_defaults_and_bounds() {
             relation_types: vec![],
             depth: 1,
             limit: 50,
-            after: None
+            after: None,
+            budget: None,
         })
     );
     let refused = [

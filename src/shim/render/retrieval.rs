@@ -9,7 +9,12 @@
 use serde_json::{json, Value};
 
 use super::{relation, views, Rendered, Written};
-use crate::model::{EntitySummary, GraphPage, Neighborhood, RankedPage};
+pub use crate::measure::retrieval::rfc3339;
+use crate::measure::retrieval::{
+    neighbor_label, neighborhood_header, ranked_item, ranked_line, relation_line, summary_item,
+    RANKED_FOOTER,
+};
+use crate::model::{GraphPage, Neighborhood, RankedPage, Truncation};
 
 /// A page of `read_graph`, `search_nodes` or `open_nodes`. Without a cursor
 /// or a cut it is exactly the official answer (plus `observationCount` when
@@ -67,21 +72,13 @@ pub fn notice(tool: &str, shown: u64, remaining: u64, cursor: &str, max_chars: u
 }
 
 /// A page of `search_memory`: one line per result in the text.
-pub fn ranked(page: &RankedPage, query: &str, next_cursor: Option<&str>) -> Rendered {
-    let results: Vec<Value> = page
-        .results
-        .iter()
-        .map(|r| {
-            json!({
-                "name": r.name,
-                "entityType": r.entity_type,
-                "score": r.score_hundredths as f64 / 100.0,
-                "snippet": r.snippet,
-                "observationCount": r.observation_count,
-                "updatedAt": rfc3339(r.updated_at),
-            })
-        })
-        .collect();
+pub fn ranked(
+    page: &RankedPage,
+    query: &str,
+    next_cursor: Option<&str>,
+    max_chars: u64,
+) -> Rendered {
+    let results: Vec<Value> = page.results.iter().map(ranked_item).collect();
     let mut structured = json!({ "results": results });
     let mut text = String::new();
     if page.results.is_empty() {
@@ -91,99 +88,73 @@ pub fn ranked(page: &RankedPage, query: &str, next_cursor: Option<&str>) -> Rend
         ));
     } else {
         for (i, r) in page.results.iter().enumerate() {
-            let line = if r.snippet == r.name {
-                format!("{}. {} ({})", i + 1, r.name, r.entity_type)
-            } else {
-                format!(
-                    "{}. {} ({}): {}",
-                    i + 1,
-                    r.name,
-                    r.entity_type,
-                    one_line(&r.snippet)
-                )
-            };
-            text.push_str(&line);
+            text.push_str(&ranked_line(i + 1, r));
             text.push('\n');
         }
-        text.push_str(
-            "Call open_nodes with the names you need for their observations and relations.",
-        );
+        text.push_str(RANKED_FOOTER);
     }
+    let mut texts = Vec::new();
     if let Some(cursor) = next_cursor {
         structured["nextCursor"] = json!(cursor);
         text.push_str(&format!(
             "\nMore results: call search_memory again with the same query and cursor \"{cursor}\"."
         ));
+        texts.push(text);
+        if let Some(cut) = page.truncated {
+            let notice = cut_notice("search_memory", "results", cut, cursor, max_chars);
+            structured["truncated"] = json!(true);
+            structured["notice"] = json!(notice);
+            texts.push(notice);
+        }
+    } else {
+        texts.push(text);
     }
-    Rendered {
-        texts: vec![text],
-        structured,
-    }
+    Rendered { texts, structured }
 }
 
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn summary(s: &EntitySummary) -> Value {
-    json!({ "name": s.name, "entityType": s.entity_type, "observationCount": s.observation_count })
+/// The size guard's sentence for `search_memory` and `get_neighbors`.
+fn cut_notice(tool: &str, what: &str, cut: Truncation, cursor: &str, max_chars: u64) -> String {
+    format!(
+        "Showing {} of {} {what}, as the whole answer is over {max_chars} characters; call \
+         {tool} again with the same arguments and cursor \"{cursor}\" for the next part.",
+        cut.shown, cut.remaining
+    )
 }
 
 /// A page of `get_neighbors`: one line per relation in the text.
-pub fn neighborhood(n: &Neighborhood, next_cursor: Option<&str>) -> Rendered {
+pub fn neighborhood(n: &Neighborhood, next_cursor: Option<&str>, max_chars: u64) -> Rendered {
     let mut structured = json!({
-        "entity": summary(&n.entity),
+        "entity": summary_item(&n.entity),
         "relations": n.relations.iter().map(relation).collect::<Vec<_>>(),
-        "neighbors": n.neighbors.iter().map(summary).collect::<Vec<_>>(),
+        "neighbors": n.neighbors.iter().map(summary_item).collect::<Vec<_>>(),
     });
-    let mut text = format!(
-        "{} ({}, {} observations)",
-        n.entity.name, n.entity.entity_type, n.entity.observation_count
-    );
+    let mut text = neighborhood_header(&n.entity);
     if n.relations.is_empty() {
         text.push_str(" has no relations that match.");
     } else {
         text.push_str(":\n");
         for r in &n.relations {
-            text.push_str(&format!("{} {} {}\n", r.from, r.relation_type, r.to));
+            text.push_str(&relation_line(r));
+            text.push('\n');
         }
-        let neighbors: Vec<String> = n
-            .neighbors
-            .iter()
-            .map(|s| format!("{} ({})", s.name, s.entity_type))
-            .collect();
+        let neighbors: Vec<String> = n.neighbors.iter().map(neighbor_label).collect();
         text.push_str(&format!("Neighbors: {}.", neighbors.join(", ")));
     }
+    let mut texts = Vec::new();
     if let Some(cursor) = next_cursor {
         structured["nextCursor"] = json!(cursor);
         text.push_str(&format!(
             "\nMore relations: call get_neighbors again with the same arguments and cursor \"{cursor}\"."
         ));
+        texts.push(text);
+        if let Some(cut) = n.truncated {
+            let notice = cut_notice("get_neighbors", "relations", cut, cursor, max_chars);
+            structured["truncated"] = json!(true);
+            structured["notice"] = json!(notice);
+            texts.push(notice);
+        }
+    } else {
+        texts.push(text);
     }
-    Rendered {
-        texts: vec![text],
-        structured,
-    }
-}
-
-/// Milliseconds since the Unix epoch as RFC 3339 UTC, to the second.
-pub fn rfc3339(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    Rendered { texts, structured }
 }

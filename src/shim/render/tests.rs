@@ -576,9 +576,10 @@ fn ranked_results_are_one_line_each() {
             hit("Bob", "Bob", 250),
         ],
         next: None,
+        truncated: None,
     };
     check_rendered(
-        super::ranked(&page, "alice tea", Some("BAE")),
+        super::ranked(&page, "alice tea", Some("BAE"), 0),
         expect![[r#"
             --- text 0
             1. Alice (person): likes tea and cake
@@ -590,7 +591,7 @@ fn ranked_results_are_one_line_each() {
         "#]],
     );
     check_rendered(
-        super::ranked(&crate::model::RankedPage::default(), "zebra \"x\"", None),
+        super::ranked(&crate::model::RankedPage::default(), "zebra \"x\"", None, 0),
         expect![[r#"
             --- text 0
             No entities match "zebra \"x\"". Try other or fewer words, or search_nodes for an exact phrase.
@@ -615,9 +616,10 @@ fn a_neighbourhood_is_its_relations_then_its_neighbours() {
         ],
         neighbors: vec![summary("Acme", "company", 1), summary("Bob", "person", 0)],
         next_after: Some(2),
+        truncated: None,
     };
     check_rendered(
-        super::neighborhood(&n, Some("BQI")),
+        super::neighborhood(&n, Some("BQI"), 0),
         expect![[r#"
             --- text 0
             Alice (person, 3 observations):

@@ -34,6 +34,7 @@ fn ranked(store: &mut Store, text: &str, limit: u32) -> RankedPage {
         scope: SearchScope::All,
         project: None,
         resume: None,
+        budget: None,
     });
     match apply(store, op) {
         Outcome::Ranked(page) => page,
@@ -288,6 +289,7 @@ fn a_ranking_pages_in_its_first_order_and_expires_honestly() {
             scope: SearchScope::All,
             project: None,
             resume: Some(resume),
+            budget: None,
         })
     };
     let Outcome::Ranked(second) = apply(&mut s, op(next)) else {
@@ -311,6 +313,7 @@ fn neighbors(store: &mut Store, name: &str, direction: Direction, depth: u8) -> 
         depth,
         limit: 50,
         after: None,
+        budget: None,
     });
     match apply(store, op) {
         Outcome::Neighborhood(n) => n,
@@ -346,6 +349,7 @@ fn get_neighbors_follows_direction_and_depth() {
             depth: 1,
             limit: 5,
             after: None,
+            budget: None,
         }))
         .expect_err("unknown");
     assert_eq!(err.to_string(), "Entity with name zz not found");
@@ -405,6 +409,7 @@ fn scoped(store: &mut Store, text: &str, scope: SearchScope, project: Option<&st
         scope,
         project: project.map(str::to_owned),
         resume: None,
+        budget: None,
     });
     match apply(store, op) {
         Outcome::Ranked(page) => page.results.into_iter().map(|r| r.name).collect(),
@@ -449,6 +454,7 @@ fn scope_project_keeps_the_projects_entities_and_those_of_none() {
         scope: SearchScope::Project,
         project: None,
         resume: None,
+        budget: None,
     });
     let err = s.apply(&op).expect_err("no project to keep");
     assert!(err.to_string().contains("scope"), "{err}");
@@ -491,6 +497,7 @@ fn search_memory_on_an_older_database_served_read_only_says_what_to_do() {
         scope: SearchScope::Project,
         project: Some("acme/a".into()),
         resume: None,
+        budget: None,
     });
     let err = s.read(&op).expect_err("no word index to search");
     assert!(matches!(err, StoreError::Refused(_)), "{err:?}");
