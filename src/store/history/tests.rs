@@ -259,3 +259,35 @@ fn a_version_6_database_upgrades_keeping_rows_and_history() {
         other => panic!("read_graph answered {other:?}"),
     }
 }
+
+/// Undo's reads of what a change made are searches by index (the change's
+/// links, then each linked entity's rows), never a scan of a live table.
+#[test]
+fn what_a_change_made_is_found_without_scanning_a_table() {
+    let s = Store::open_in_memory().expect("a store opens");
+    let plan = |sql: &str| -> Vec<String> {
+        let mut stmt = s
+            .connection()
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("explains");
+        let steps = stmt
+            .query_map([7], |r| r.get(3))
+            .expect("runs")
+            .collect::<Result<Vec<String>, _>>()
+            .expect("reads the plan");
+        steps
+    };
+    let scans = |steps: &[String]| steps.iter().any(|step| step.starts_with("SCAN"));
+    // The check can fail: with its index gone, the direct lookup scans.
+    assert!(scans(&plan(
+        "SELECT id FROM entities WHERE created_change = ?1"
+    )));
+    for sql in [
+        super::undo::MADE_ENTITIES,
+        super::undo::MADE_OBSERVATIONS,
+        super::undo::MADE_RELATIONS,
+    ] {
+        let steps = plan(sql);
+        assert!(!steps.is_empty() && !scans(&steps), "{sql}\n{steps:#?}");
+    }
+}

@@ -105,17 +105,17 @@ fn ids(conn: &Connection, sql: &str, change: i64) -> Result<Vec<i64>, StoreError
 // an observation's owner is, and so is at least one end of a relation (both
 // for a created one; the deleted entity for one that came back with it).
 // The cost is bounded by the sizes of those entities.
-const MADE_ENTITIES: &str = "SELECT e.id
+pub(super) const MADE_ENTITIES: &str = "SELECT e.id
      FROM change_entities ce JOIN entities e ON e.name = ce.entity_name
      WHERE ce.change_id = ?1 AND e.created_change = ?1
      ORDER BY e.id";
-const MADE_OBSERVATIONS: &str = "SELECT o.id
+pub(super) const MADE_OBSERVATIONS: &str = "SELECT o.id
      FROM change_entities ce
      JOIN entities e ON e.name = ce.entity_name
      JOIN observations o ON o.entity_id = e.id
      WHERE ce.change_id = ?1 AND o.created_change = ?1
      ORDER BY o.id";
-const MADE_RELATIONS: &str = "SELECT r.id
+pub(super) const MADE_RELATIONS: &str = "SELECT r.id
      FROM change_entities ce
      JOIN entities e ON e.name = ce.entity_name
      JOIN relations r ON r.from_id = e.id
