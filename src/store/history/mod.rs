@@ -1,7 +1,7 @@
 //! History: every committed write is one row of `changes`, and nothing a
 //! write removes is lost until `purge`.
 //!
-//! # The tables (migration 5)
+//! # The tables (migration 6)
 //! - `changes`: id (the `changeId`), `at` (ms, never less than the previous
 //!   change's), the tool, who made it (session, client, project, actor),
 //!   a one-line summary, and for retryable writes the request id and the
@@ -11,6 +11,9 @@
 //!   answers `memory_history name=X` with one range scan.
 //! - The live tables keep only live rows, so every official read is the
 //!   read it was before history; each row names its `created_change`.
+//!   That column has no index (migration 7 dropped it, a b-tree fewer per
+//!   write): undo finds the rows a change made through the entities the
+//!   change links, and purge reads the named changes in one pass.
 //! - `entities_ended`, `observations_ended`, `relations_ended`: rows that a
 //!   change ended (a delete, a supersede, an undo), with their original id,
 //!   `created_change` and `ended_change`. Undo puts them back under their
@@ -26,6 +29,8 @@
 mod purge;
 pub(super) mod recent;
 mod summary;
+#[cfg(test)]
+mod tests;
 mod undo;
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -40,7 +45,7 @@ pub(super) use undo::{supersede, undo};
 /// The tool name of the synthetic change that adopts pre-history rows.
 pub const BEFORE_HISTORY: &str = "before history";
 
-/// Migration 5's Rust step: the existing rows get one synthetic change, and
+/// Migration 6's Rust step: the existing rows get one synthetic change, and
 /// the request-id records become changes of their own (so a retry that
 /// arrives across the upgrade is still answered, not applied twice).
 pub(super) fn adopt_existing_rows(conn: &Connection) -> Result<(), StoreError> {
@@ -178,12 +183,53 @@ pub(super) fn recorded_reply(
 /// Forgets the retry records of changes made before `before` (the changes
 /// themselves stay); returns how many.
 pub(super) fn forget_requests_before(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+    let floor = first_change_since(conn, before)?.unwrap_or(i64::MAX);
     Ok(conn
         .prepare_cached(
             "UPDATE changes SET request_id = NULL, reply = NULL
-             WHERE request_id IS NOT NULL AND at < ?1",
+             WHERE request_id IS NOT NULL AND id < ?1",
         )?
-        .execute([before])?)
+        .execute([floor])?)
+}
+
+/// The id of the first change made at or after `at` (ms), if any.
+///
+/// `at` never goes back as the id grows (see [`begin`]), so the changes
+/// are sorted by time in rowid order and a binary search over ids finds
+/// the bound in a few dozen rowid probes, with no index on `at` for every
+/// write to keep up to date. Ids may have gaps (purge), so each probe reads
+/// the first change at or above an id.
+pub(super) fn first_change_since(conn: &Connection, at: i64) -> Result<Option<i64>, StoreError> {
+    let mut from =
+        conn.prepare_cached("SELECT id, at FROM changes WHERE id >= ?1 ORDER BY id LIMIT 1")?;
+    let mut first_from = |id: i64| -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(from
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    };
+    let Some((mut lo, _)) = first_from(i64::MIN)? else {
+        return Ok(None);
+    };
+    let (last, last_at): (i64, i64) = conn
+        .prepare_cached("SELECT id, at FROM changes ORDER BY id DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if last_at < at {
+        return Ok(None);
+    }
+    // Invariant: every change below `lo` is earlier than `at`, and the
+    // first change at or above `hi` is not.
+    let mut hi = last;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match first_from(mid)? {
+            Some((_, found_at)) if found_at >= at => hi = mid,
+            Some((id, _)) => lo = id + 1,
+            // A change at or above `hi` exists, so one at or above `mid`
+            // does too; this arm only guards against a concurrent delete.
+            None => return Ok(None),
+        }
+    }
+    Ok(first_from(lo)?.map(|(id, _)| id))
 }
 
 /// Moves entity `id` with its observations and relations into the archive,
@@ -266,11 +312,7 @@ pub(super) fn history(conn: &Connection, q: &HistoryQuery) -> Result<HistoryPage
     // `at` never decreases with the id, so `since` is a lower bound on ids:
     // the scans below stop there instead of filtering to the end.
     let floor: i64 = match q.since {
-        Some(since) => conn
-            .prepare_cached("SELECT id FROM changes WHERE at >= ?1 ORDER BY at, id LIMIT 1")?
-            .query_row([since], |r| r.get(0))
-            .optional()?
-            .unwrap_or(i64::MAX),
+        Some(since) => first_change_since(conn, since)?.unwrap_or(i64::MAX),
         None => 0,
     };
     let before = q.before.unwrap_or(i64::MAX);

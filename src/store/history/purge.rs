@@ -11,11 +11,15 @@ use crate::store::StoreError;
 /// Purges what ended before `before` (ms); with `dry_run`, only counts.
 pub(crate) fn purge(conn: &Connection, before: i64, dry_run: bool) -> Result<Purged, StoreError> {
     // The newest change made before the cut-off: ended rows up to it go.
-    let last: i64 = conn.query_row(
-        "SELECT coalesce(max(id), 0) FROM changes WHERE at < ?1",
-        [before],
-        |r| r.get(0),
-    )?;
+    // (Changes are in time order by id: see `first_change_since`.)
+    let last: i64 = match super::first_change_since(conn, before)? {
+        Some(first_kept) => conn
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM changes WHERE id < ?1")?
+            .query_row([first_kept], |r| r.get(0))?,
+        None => conn
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM changes")?
+            .query_row([], |r| r.get(0))?,
+    };
     let count = |sql: &str| -> Result<u64, StoreError> {
         Ok(conn.query_row(sql, [last], |r| r.get::<_, i64>(0))? as u64)
     };
@@ -25,17 +29,20 @@ pub(crate) fn purge(conn: &Connection, before: i64, dry_run: bool) -> Result<Pur
         relations: count("SELECT count(*) FROM relations_ended WHERE ended_change <= ?1")?,
         changes: 0,
     };
-    // A change stays while a live or archived row (after this purge) names it.
-    let unreferenced = "SELECT id FROM changes c WHERE c.id <= ?1
-        AND NOT EXISTS (SELECT 1 FROM entities WHERE created_change = c.id)
-        AND NOT EXISTS (SELECT 1 FROM observations WHERE created_change = c.id)
-        AND NOT EXISTS (SELECT 1 FROM relations WHERE created_change = c.id)
-        AND NOT EXISTS (SELECT 1 FROM entities_ended
-                        WHERE ended_change > ?1 AND created_change = c.id)
-        AND NOT EXISTS (SELECT 1 FROM observations_ended
-                        WHERE ended_change > ?1 AND created_change = c.id)
-        AND NOT EXISTS (SELECT 1 FROM relations_ended
-                        WHERE ended_change > ?1 AND created_change = c.id)";
+    // A change stays while a live or archived row (after this purge) names
+    // it. The names are gathered in one pass over the rows (the subquery
+    // does not depend on the change, so SQLite builds it once), since no
+    // index on `created_change` is kept for the writes to maintain.
+    let unreferenced = "SELECT id FROM changes WHERE id <= ?1 AND id NOT IN (
+            SELECT created_change FROM entities WHERE created_change IS NOT NULL
+            UNION SELECT created_change FROM observations WHERE created_change IS NOT NULL
+            UNION SELECT created_change FROM relations WHERE created_change IS NOT NULL
+            UNION SELECT created_change FROM entities_ended
+                WHERE ended_change > ?1 AND created_change IS NOT NULL
+            UNION SELECT created_change FROM observations_ended
+                WHERE ended_change > ?1 AND created_change IS NOT NULL
+            UNION SELECT created_change FROM relations_ended
+                WHERE ended_change > ?1 AND created_change IS NOT NULL)";
     purged.changes = count(&format!("SELECT count(*) FROM ({unreferenced})"))?;
     if dry_run {
         return Ok(purged);

@@ -98,11 +98,41 @@ fn ids(conn: &Connection, sql: &str, change: i64) -> Result<Vec<i64>, StoreError
     Ok(out)
 }
 
+// The live rows change ?1 made, reached through the entities it touched
+// (`change_entities`) rather than an index on `created_change`, which every
+// write would have to keep up to date. Every row a change makes hangs on an
+// entity it links: an entity it created or brought back is linked by name,
+// an observation's owner is, and so is at least one end of a relation (both
+// for a created one; the deleted entity for one that came back with it).
+// The cost is bounded by the sizes of those entities.
+pub(super) const MADE_ENTITIES: &str = "SELECT e.id
+     FROM change_entities ce JOIN entities e ON e.name = ce.entity_name
+     WHERE ce.change_id = ?1 AND e.created_change = ?1
+     ORDER BY e.id";
+pub(super) const MADE_OBSERVATIONS: &str = "SELECT o.id
+     FROM change_entities ce
+     JOIN entities e ON e.name = ce.entity_name
+     JOIN observations o ON o.entity_id = e.id
+     WHERE ce.change_id = ?1 AND o.created_change = ?1
+     ORDER BY o.id";
+pub(super) const MADE_RELATIONS: &str = "SELECT r.id
+     FROM change_entities ce
+     JOIN entities e ON e.name = ce.entity_name
+     JOIN relations r ON r.from_id = e.id
+     WHERE ce.change_id = ?1 AND r.created_change = ?1
+     UNION
+     SELECT r.id
+     FROM change_entities ce
+     JOIN entities e ON e.name = ce.entity_name
+     JOIN relations r ON r.to_id = e.id
+     WHERE ce.change_id = ?1 AND r.created_change = ?1
+     ORDER BY 1";
+
 fn plan(conn: &Connection, target: i64) -> Result<Plan, StoreError> {
     let rewritten_ids: HashSet<i64> = ids(
         conn,
-        "SELECT o.id FROM observations o JOIN observations_ended e ON e.id = o.id
-         WHERE o.created_change = ?1 AND e.ended_change = ?1",
+        "SELECT e.id FROM observations_ended e JOIN observations o ON o.id = e.id
+         WHERE e.ended_change = ?1 AND o.created_change = ?1",
         target,
     )?
     .into_iter()
@@ -117,24 +147,12 @@ fn plan(conn: &Connection, target: i64) -> Result<Plan, StoreError> {
         rewritten.push((*id, before));
     }
     Ok(Plan {
-        made_entities: ids(
-            conn,
-            "SELECT id FROM entities WHERE created_change = ?1 ORDER BY id",
-            target,
-        )?,
-        made_observations: ids(
-            conn,
-            "SELECT id FROM observations WHERE created_change = ?1 ORDER BY id",
-            target,
-        )?
-        .into_iter()
-        .filter(|id| !rewritten_ids.contains(id))
-        .collect(),
-        made_relations: ids(
-            conn,
-            "SELECT id FROM relations WHERE created_change = ?1 ORDER BY id",
-            target,
-        )?,
+        made_entities: ids(conn, MADE_ENTITIES, target)?,
+        made_observations: ids(conn, MADE_OBSERVATIONS, target)?
+            .into_iter()
+            .filter(|id| !rewritten_ids.contains(id))
+            .collect(),
+        made_relations: ids(conn, MADE_RELATIONS, target)?,
         rewritten,
         ended_entities: ids(
             conn,

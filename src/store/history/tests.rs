@@ -1,0 +1,293 @@
+//! Unit tests of what history finds without the indexes migration 7 drops:
+//! the `since` bound by binary search on ids, and an upgrade from a
+//! database at version 6 that keeps every row and answers the same history.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::first_change_since;
+use crate::model::{Entity, GraphOp, HistoryQuery, ObservationAdd, Outcome, Relation};
+use crate::store::{schema, Durability, Store};
+
+fn apply(s: &mut Store, op: GraphOp) -> Outcome {
+    s.apply(&op)
+        .unwrap_or_else(|e| panic!("{} failed: {e:?}", op.tool_name()))
+}
+
+fn entity(name: &str, observations: &[&str]) -> Entity {
+    Entity {
+        name: name.into(),
+        entity_type: "t".into(),
+        observations: observations.iter().map(|o| o.to_string()).collect(),
+    }
+}
+
+fn history(s: &mut Store, name: Option<&str>, since: Option<i64>) -> Vec<(i64, String)> {
+    let op = GraphOp::History(HistoryQuery {
+        name: name.map(str::to_owned),
+        since,
+        project: None,
+        limit: 100,
+        before: None,
+    });
+    match apply(s, op) {
+        Outcome::History(page) => page
+            .changes
+            .into_iter()
+            .map(|c| (c.id, c.summary))
+            .collect(),
+        other => panic!("history answered {other:?}"),
+    }
+}
+
+/// The answer the dropped index gave: the first change by time, then id.
+fn by_scan(conn: &Connection, at: i64) -> Option<i64> {
+    conn.query_row(
+        "SELECT id FROM changes WHERE at >= ?1 ORDER BY at, id LIMIT 1",
+        [at],
+        |r| r.get(0),
+    )
+    .optional()
+    .expect("the scan runs")
+}
+
+#[test]
+fn since_is_found_by_id_with_gaps_and_equal_times() {
+    let mut s = Store::open_in_memory().expect("a store opens");
+    assert_eq!(first_change_since(s.connection(), 0).expect("runs"), None);
+    for i in 0..40 {
+        apply(
+            &mut s,
+            GraphOp::CreateEntities(vec![entity(&format!("E{i}"), &[])]),
+        );
+    }
+    let conn = s.connection();
+    // Times that repeat and jump, and ids with holes, as purge leaves them.
+    conn.execute("UPDATE changes SET at = 1000 + (id / 3) * 7", [])
+        .expect("sets times");
+    conn.execute(
+        "DELETE FROM changes WHERE id % 5 = 0 OR id BETWEEN 17 AND 23",
+        [],
+    )
+    .expect("makes holes");
+    for at in 990..1110 {
+        assert_eq!(
+            first_change_since(conn, at).expect("runs"),
+            by_scan(conn, at),
+            "since {at}"
+        );
+    }
+    assert_eq!(first_change_since(conn, i64::MIN).expect("runs"), Some(1));
+    assert_eq!(first_change_since(conn, i64::MAX).expect("runs"), None);
+}
+
+/// The indexes of version 6 that migration 7 drops.
+const VERSION_6_INDEXES: &str = "
+    CREATE INDEX changes_by_at ON changes(at);
+    CREATE INDEX entities_by_change ON entities(created_change);
+    CREATE INDEX observations_by_change ON observations(created_change);
+    CREATE INDEX relations_by_change ON relations(created_change);";
+
+fn indexes(conn: &Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%by_%' ORDER BY name")
+        .expect("prepares");
+    let names = stmt
+        .query_map([], |r| r.get(0))
+        .expect("lists indexes")
+        .collect::<Result<Vec<String>, _>>()
+        .expect("reads names");
+    names
+}
+
+#[test]
+fn a_version_6_database_upgrades_keeping_rows_and_history() {
+    let dir = tempfile::Builder::new()
+        .prefix("mghist")
+        .tempdir()
+        .expect("a temp dir");
+    let path = dir.path().join("v6.db");
+    let (graph, all, alice, since, rows) = {
+        let mut s = Store::open(&path, Durability::Normal).expect("opens");
+        apply(
+            &mut s,
+            GraphOp::CreateEntities(vec![entity("Alice", &["one"]), entity("Bob", &["two"])]),
+        );
+        apply(
+            &mut s,
+            GraphOp::CreateRelations(vec![Relation {
+                from: "Alice".into(),
+                to: "Bob".into(),
+                relation_type: "knows".into(),
+            }]),
+        );
+        apply(
+            &mut s,
+            GraphOp::AddObservations(vec![ObservationAdd {
+                entity_name: "Alice".into(),
+                contents: vec!["three".into()],
+            }]),
+        );
+        apply(&mut s, GraphOp::DeleteEntities(vec!["Bob".into()]));
+        apply(
+            &mut s,
+            GraphOp::SupersedeObservation {
+                entity_name: "Alice".into(),
+                old: "one".into(),
+                new: "uno".into(),
+            },
+        );
+        let conn = s.connection();
+        conn.execute("UPDATE changes SET at = 5000 + id * 10", [])
+            .expect("spreads the times");
+        conn.execute_batch(VERSION_6_INDEXES).expect("v6 indexes");
+        conn.pragma_update(None, "user_version", 6)
+            .expect("user_version");
+        let rows: i64 = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM changes) + (SELECT count(*) FROM change_entities)
+                      + (SELECT count(*) FROM entities) + (SELECT count(*) FROM observations)
+                      + (SELECT count(*) FROM relations) + (SELECT count(*) FROM entities_ended)
+                      + (SELECT count(*) FROM observations_ended)
+                      + (SELECT count(*) FROM relations_ended)",
+                [],
+                |r| r.get(0),
+            )
+            .expect("counts rows");
+        let graph = apply(&mut s, GraphOp::ReadGraph);
+        (
+            graph,
+            history(&mut s, None, None),
+            history(&mut s, Some("Alice"), None),
+            history(&mut s, None, Some(5030)),
+            rows,
+        )
+    };
+    assert_eq!(
+        schema::MIGRATIONS.len(),
+        7,
+        "this test upgrades from 6 to 7"
+    );
+    let mut s = Store::open(&path, Durability::Normal).expect("a v6 database opens");
+    let conn = s.connection();
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("reads user_version");
+    assert_eq!(version, 7);
+    let left = indexes(conn);
+    for dropped in [
+        "changes_by_at",
+        "entities_by_change",
+        "observations_by_change",
+        "relations_by_change",
+    ] {
+        assert!(
+            !left.iter().any(|n| n == dropped),
+            "{dropped} is gone: {left:?}"
+        );
+    }
+    assert!(
+        left.iter().any(|n| n == "change_entities_by_change"),
+        "{left:?}"
+    );
+    let rows_after: i64 = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM changes) + (SELECT count(*) FROM change_entities)
+                  + (SELECT count(*) FROM entities) + (SELECT count(*) FROM observations)
+                  + (SELECT count(*) FROM relations) + (SELECT count(*) FROM entities_ended)
+                  + (SELECT count(*) FROM observations_ended)
+                  + (SELECT count(*) FROM relations_ended)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("counts rows");
+    assert_eq!(rows_after, rows);
+    assert_eq!(apply(&mut s, GraphOp::ReadGraph), graph);
+    assert_eq!(history(&mut s, None, None), all);
+    assert_eq!(history(&mut s, Some("Alice"), None), alice);
+    assert_eq!(history(&mut s, None, Some(5030)), since);
+    assert_eq!(
+        since.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [5, 4, 3]
+    );
+    // Undo still finds what the changes made, without the dropped indexes:
+    // the supersede reverts, and the delete of Bob comes back with his
+    // observation and his relation.
+    apply(
+        &mut s,
+        GraphOp::Undo {
+            change_id: 5,
+            force: false,
+        },
+    );
+    apply(
+        &mut s,
+        GraphOp::Undo {
+            change_id: 4,
+            force: false,
+        },
+    );
+    let before_delete = apply(&mut s, GraphOp::ReadGraph);
+    match &before_delete {
+        Outcome::Graph(g) => {
+            assert_eq!(g.entities.len(), 2, "{g:?}");
+            assert_eq!(g.relations.len(), 1, "{g:?}");
+            assert_eq!(g.entities[0].observations, ["one", "three"]);
+        }
+        other => panic!("read_graph answered {other:?}"),
+    }
+    // Undoing the undo removes what it brought back, found by its links:
+    // the relation only through its far end, Bob (the delete did not link
+    // Alice).
+    match apply(
+        &mut s,
+        GraphOp::Undo {
+            change_id: 7,
+            force: false,
+        },
+    ) {
+        Outcome::Undone(u) => assert_eq!(
+            u.summary,
+            "undid change 7 (undo): removed 1 entity, 1 observation, 1 relation"
+        ),
+        other => panic!("undo answered {other:?}"),
+    }
+    match apply(&mut s, GraphOp::ReadGraph) {
+        Outcome::Graph(g) => {
+            assert_eq!(g.entities.len(), 1, "{g:?}");
+            assert!(g.relations.is_empty(), "{g:?}");
+        }
+        other => panic!("read_graph answered {other:?}"),
+    }
+}
+
+/// Undo's reads of what a change made are searches by index (the change's
+/// links, then each linked entity's rows), never a scan of a live table.
+#[test]
+fn what_a_change_made_is_found_without_scanning_a_table() {
+    let s = Store::open_in_memory().expect("a store opens");
+    let plan = |sql: &str| -> Vec<String> {
+        let mut stmt = s
+            .connection()
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("explains");
+        let steps = stmt
+            .query_map([7], |r| r.get(3))
+            .expect("runs")
+            .collect::<Result<Vec<String>, _>>()
+            .expect("reads the plan");
+        steps
+    };
+    let scans = |steps: &[String]| steps.iter().any(|step| step.starts_with("SCAN"));
+    // The check can fail: with its index gone, the direct lookup scans.
+    assert!(scans(&plan(
+        "SELECT id FROM entities WHERE created_change = ?1"
+    )));
+    for sql in [
+        super::undo::MADE_ENTITIES,
+        super::undo::MADE_OBSERVATIONS,
+        super::undo::MADE_RELATIONS,
+    ] {
+        let steps = plan(sql);
+        assert!(!steps.is_empty() && !scans(&steps), "{sql}\n{steps:#?}");
+    }
+}
