@@ -79,7 +79,7 @@ pub fn ranked(
     max_chars: u64,
 ) -> Rendered {
     let results: Vec<Value> = page.results.iter().map(ranked_item).collect();
-    let mut structured = json!({ "results": results });
+    let structured = json!({ "results": results });
     let mut text = String::new();
     if page.results.is_empty() {
         text.push_str(&format!(
@@ -93,23 +93,48 @@ pub fn ranked(
         }
         text.push_str(RANKED_FOOTER);
     }
-    let mut texts = Vec::new();
-    if let Some(cursor) = next_cursor {
+    let more = Continuation {
+        tool: "search_memory",
+        what: "results",
+        call_again: "More results: call search_memory again with the same query",
+    };
+    more.finish(structured, text, next_cursor, page.truncated, max_chars)
+}
+
+/// How an answer of `search_memory` or `get_neighbors` says that more
+/// remains, and, when the size guard cut it, why.
+struct Continuation {
+    tool: &'static str,
+    what: &'static str,
+    call_again: &'static str,
+}
+
+impl Continuation {
+    fn finish(
+        &self,
+        mut structured: Value,
+        mut text: String,
+        next_cursor: Option<&str>,
+        cut: Option<Truncation>,
+        max_chars: u64,
+    ) -> Rendered {
+        let Some(cursor) = next_cursor else {
+            return Rendered {
+                texts: vec![text],
+                structured,
+            };
+        };
         structured["nextCursor"] = json!(cursor);
-        text.push_str(&format!(
-            "\nMore results: call search_memory again with the same query and cursor \"{cursor}\"."
-        ));
-        texts.push(text);
-        if let Some(cut) = page.truncated {
-            let notice = cut_notice("search_memory", "results", cut, cursor, max_chars);
+        text.push_str(&format!("\n{} and cursor \"{cursor}\".", self.call_again));
+        let mut texts = vec![text];
+        if let Some(cut) = cut {
+            let notice = cut_notice(self.tool, self.what, cut, cursor, max_chars);
             structured["truncated"] = json!(true);
             structured["notice"] = json!(notice);
             texts.push(notice);
         }
-    } else {
-        texts.push(text);
+        Rendered { texts, structured }
     }
-    Rendered { texts, structured }
 }
 
 /// The size guard's sentence for `search_memory` and `get_neighbors`.
@@ -123,7 +148,7 @@ fn cut_notice(tool: &str, what: &str, cut: Truncation, cursor: &str, max_chars: 
 
 /// A page of `get_neighbors`: one line per relation in the text.
 pub fn neighborhood(n: &Neighborhood, next_cursor: Option<&str>, max_chars: u64) -> Rendered {
-    let mut structured = json!({
+    let structured = json!({
         "entity": summary_item(&n.entity),
         "relations": n.relations.iter().map(relation).collect::<Vec<_>>(),
         "neighbors": n.neighbors.iter().map(summary_item).collect::<Vec<_>>(),
@@ -140,21 +165,10 @@ pub fn neighborhood(n: &Neighborhood, next_cursor: Option<&str>, max_chars: u64)
         let neighbors: Vec<String> = n.neighbors.iter().map(neighbor_label).collect();
         text.push_str(&format!("Neighbors: {}.", neighbors.join(", ")));
     }
-    let mut texts = Vec::new();
-    if let Some(cursor) = next_cursor {
-        structured["nextCursor"] = json!(cursor);
-        text.push_str(&format!(
-            "\nMore relations: call get_neighbors again with the same arguments and cursor \"{cursor}\"."
-        ));
-        texts.push(text);
-        if let Some(cut) = n.truncated {
-            let notice = cut_notice("get_neighbors", "relations", cut, cursor, max_chars);
-            structured["truncated"] = json!(true);
-            structured["notice"] = json!(notice);
-            texts.push(notice);
-        }
-    } else {
-        texts.push(text);
-    }
-    Rendered { texts, structured }
+    let more = Continuation {
+        tool: "get_neighbors",
+        what: "relations",
+        call_again: "More relations: call get_neighbors again with the same arguments",
+    };
+    more.finish(structured, text, next_cursor, n.truncated, max_chars)
 }
