@@ -73,7 +73,8 @@ pub use tokens::{TokenInfo, TokenOp, TokenReply};
 /// 8: the session's project on `search_memory` (`MemorySearch::project`).
 /// 9: the size guard on `search_memory` and `get_neighbors` (their `budget`
 /// and their outcomes' `truncated`).
-pub const PROTOCOL_VERSION: u32 = 9;
+/// 10: where the web view is served, in [`DaemonStatus::ui`].
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// The largest frame body either side sends or accepts, in bytes.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
@@ -252,6 +253,9 @@ pub struct DaemonStatus {
     pub http: Option<HttpStatus>,
     /// The projects changes came from, with how many changes each.
     pub projects: Vec<(String, u64)>,
+    /// Where the web view is served (`http://127.0.0.1:PORT/`), once
+    /// `memgraphd ui` asked for it; its links carry their own login token.
+    pub ui: Option<String>,
 }
 
 /// What `status` shows of the HTTP face.

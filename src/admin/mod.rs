@@ -152,6 +152,12 @@ pub fn format_status(status: &DaemonStatus, paths: &Paths) -> String {
             );
         }
     }
+    if let Some(url) = &status.ui {
+        let _ = writeln!(
+            out,
+            "web view:     {url} (memgraphd ui prints a link that logs in)"
+        );
+    }
     let _ = write!(out, "queue depth:  {}", status.queue_depth);
     if !status.projects.is_empty() {
         let _ = write!(out, "\nprojects:");

@@ -382,6 +382,7 @@ async fn status(shared: &Shared) -> Result<DaemonStatus, OpError> {
             sessions: shared.http_sessions.load(Ordering::Relaxed),
         }),
         projects,
+        ui: shared.ui.url().await,
     })
 }
 

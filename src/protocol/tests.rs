@@ -366,6 +366,7 @@ fn status() -> DaemonStatus {
         sessions: 3,
         queue_depth: u64::MAX,
         http: None,
+        ui: None,
     }
 }
 
@@ -406,6 +407,7 @@ fn replies() -> Vec<Reply> {
                 insecure: true,
                 sessions: 16,
             }),
+            ui: Some("http://127.0.0.1:43210/".into()),
             ..status()
         }),
         Reply::Token(TokenReply::Added(token_info())),

@@ -132,6 +132,15 @@ impl View {
         Ok(Running { app, task })
     }
 
+    /// Where the view is served, if it is: `http://127.0.0.1:PORT/`.
+    pub async fn url(&self) -> Option<String> {
+        let running = self.running.lock().await;
+        running
+            .as_ref()
+            .filter(|r| !r.task.is_finished())
+            .map(|r| format!("http://{}/", r.app.addr))
+    }
+
     /// Live streams open now; the daemon is not idle while one is.
     pub fn open_streams(&self) -> u64 {
         self.streams.load(Ordering::Relaxed)

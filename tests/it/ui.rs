@@ -221,6 +221,27 @@ fn ui_prints_a_login_url_with_the_token_in_the_fragment_and_reuses_the_view() {
         .contains("<script type=\"module\" src=\"/app.js\">"));
 }
 
+/// `status` says where the view is served, and never a login token.
+#[test]
+fn status_names_the_views_address_once_it_is_served() {
+    let env = TestEnv::new();
+    env.shim().call_ok("read_graph", json!({}));
+    let status = |env: &TestEnv| {
+        let out = env.memgraphd(&["status"]).output().expect("running status");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let before = status(&env);
+    assert!(!before.contains("web view:"), "{before}");
+    let view = View::open(&env, &[]);
+    let after = status(&env);
+    assert!(
+        after.contains(&format!("web view:     {}/ ", view.base)),
+        "{after}"
+    );
+    assert!(!after.contains(&view.token), "{after}");
+}
+
 #[test]
 fn ui_serves_on_the_port_asked_for_and_says_when_it_is_taken() {
     let env = TestEnv::new();
