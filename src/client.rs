@@ -290,7 +290,7 @@ async fn read_answers<R: tokio::io::AsyncRead + Unpin>(
             Ok(Some(ServerFrame::Response(response))) => respond(response),
             Ok(Some(ServerFrame::ResponsePart(part))) => match parts.push(part) {
                 Ok(Assembled::Pending) => {}
-                Ok(Assembled::Done(response)) => respond(response),
+                Ok(Assembled::Done(response)) => respond(*response),
                 // The caller hears now; the rest of the parts are skipped.
                 Ok(Assembled::TooLarge { id, total, limit }) => {
                     tracing::warn!("reply {id} of {total} bytes is over the limit of {limit}");

@@ -146,7 +146,7 @@ pub enum Assembled {
     /// More parts are due.
     Pending,
     /// The last part arrived: the whole response.
-    Done(Response),
+    Done(Box<Response>),
     /// The first part announced a reply over the limit. Its parts are
     /// counted and dropped from now on; the caller should be told at once.
     TooLarge { id: u64, total: u64, limit: usize },
@@ -231,7 +231,9 @@ impl Reassembly {
             return Ok(result);
         };
         match decode_assembled::<ServerFrame>(&body)? {
-            ServerFrame::Response(response) if response.id == id => Ok(Assembled::Done(response)),
+            ServerFrame::Response(response) if response.id == id => {
+                Ok(Assembled::Done(Box::new(response)))
+            }
             _ => Err(ProtoError::Decode(format!(
                 "the parts of reply {id} are not a response to it"
             ))),

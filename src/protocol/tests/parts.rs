@@ -70,7 +70,7 @@ fn a_response_over_one_frame_is_cut_and_put_back_together() {
         if i < last {
             assert_eq!(assembled, Assembled::Pending);
         } else {
-            assert_eq!(assembled, Assembled::Done(response.clone()));
+            assert_eq!(assembled, Assembled::Done(Box::new(response.clone())));
         }
     }
 }
@@ -87,7 +87,7 @@ fn parts_of_two_replies_may_interleave() {
     for (x, y) in pa.into_iter().zip(pb) {
         for part in [x, y] {
             if let Assembled::Done(r) = assembly.push(part).expect("in step") {
-                done.push(r);
+                done.push(*r);
             }
         }
     }
@@ -138,7 +138,7 @@ fn the_client_refuses_at_the_first_part_and_skips_the_rest() {
     };
     assert_eq!(
         assembly.push(part).expect("in step"),
-        Assembled::Done(small)
+        Assembled::Done(Box::new(small))
     );
 }
 
