@@ -15,6 +15,7 @@
 //! survives power loss. [`Durability::Normal`] keeps the database consistent
 //! after a crash but may lose the last commits on power loss.
 
+mod grams;
 mod history;
 pub mod legacy;
 mod neighbors;
@@ -438,12 +439,23 @@ impl Store {
     /// cheaper; costs time in proportion to the index. See
     /// [`Store::merge_search`] for the bounded kind the daemon runs.
     pub fn optimize_search(&self) -> Result<(), StoreError> {
-        self.conn.execute_batch(
-            "INSERT INTO entity_fts (entity_fts) VALUES ('optimize');
-             INSERT INTO observation_fts (observation_fts) VALUES ('optimize');
-             INSERT INTO word_fts (word_fts) VALUES ('optimize');",
-        )?;
+        for table in self.search_tables() {
+            self.conn.execute(
+                &format!("INSERT INTO {table} ({table}) VALUES ('optimize')"),
+                [],
+            )?;
+        }
         Ok(())
+    }
+
+    /// The FTS5 tables of the search indexes.
+    fn search_tables(&self) -> impl Iterator<Item = &'static str> {
+        self.rankings
+            .grams()
+            .tables()
+            .iter()
+            .copied()
+            .chain(["word_fts"])
     }
 
     /// Does up to about `pages` pages of merging in each search index, so
@@ -453,7 +465,7 @@ impl Store {
         if self.read_only.is_some() {
             return Ok(());
         }
-        for table in ["entity_fts", "observation_fts", "word_fts"] {
+        for table in self.search_tables() {
             self.conn.execute(
                 &format!("INSERT INTO {table} ({table}, rank) VALUES ('merge', ?1)"),
                 [pages],

@@ -20,19 +20,24 @@ use std::collections::HashMap;
 use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql};
 
+use super::grams::Grams;
 use super::read::{self, all_of, distinctive, trigrams};
 use super::StoreError;
 use crate::measure::{self, Size, ITEM};
 use crate::model::{Budget, Entity, GraphPage, PageQuery, PageSource, PagedEntity, Truncation};
 
 /// Runs one page of an official read.
-pub(super) fn read_page(conn: &Connection, q: &PageQuery) -> Result<GraphPage, StoreError> {
+pub(super) fn read_page(
+    conn: &Connection,
+    layout: Grams,
+    q: &PageQuery,
+) -> Result<GraphPage, StoreError> {
     let after = q.after.unwrap_or(0);
     let mut picked: Vec<(i64, PagedEntity)> = Vec::new();
     let mut sizes: Vec<Size> = Vec::new();
     let mut entities_size = Size::default();
     let mut more = false;
-    visit(conn, q, after, |id, paged| {
+    visit(conn, layout, q, after, |id, paged| {
         if q.limit.is_some_and(|limit| picked.len() >= limit as usize) {
             more = true;
             return false;
@@ -63,7 +68,7 @@ pub(super) fn read_page(conn: &Connection, q: &PageQuery) -> Result<GraphPage, S
     let truncated = match (q.budget, more) {
         (Some(_), true) => Some(Truncation {
             shown: keep as u64,
-            remaining: count_remaining(conn, q, after)?,
+            remaining: count_remaining(conn, layout, q, after)?,
         }),
         _ => None,
     };
@@ -170,7 +175,7 @@ struct Selection {
     needle: Option<String>,
 }
 
-fn selection(q: &PageQuery, after: i64, columns: &str) -> Selection {
+fn selection(layout: Grams, q: &PageQuery, after: i64, columns: &str) -> Selection {
     let mut sql = format!("{columns} WHERE e.id > :after");
     let mut params: Vec<(&'static str, Box<dyn ToSql>)> = vec![(":after", Box::new(after))];
     if !q.entity_types.is_empty() {
@@ -190,14 +195,15 @@ fn selection(q: &PageQuery, after: i64, columns: &str) -> Selection {
             let lowered = query.to_lowercase();
             let grams = trigrams(&lowered);
             if !grams.is_empty() {
-                sql.push_str(
+                sql.push_str(&format!(
                     " AND e.id IN (
-                        SELECT rowid FROM entity_fts WHERE entity_fts MATCH :grams
+                        {}
                         UNION
-                        SELECT x.entity_id FROM observations x
-                        WHERE x.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams)
+                        SELECT x.entity_id FROM observations x WHERE x.id IN ({})
                     )",
-                );
+                    layout.entity_ids(":grams"),
+                    layout.observation_ids(":grams")
+                ));
                 params.push((
                     ":grams",
                     Box::new(all_of(&distinctive(&grams, read::REQUIRED))),
@@ -217,6 +223,7 @@ fn selection(q: &PageQuery, after: i64, columns: &str) -> Selection {
 /// until it returns false.
 fn visit(
     conn: &Connection,
+    layout: Grams,
     q: &PageQuery,
     after: i64,
     mut each: impl FnMut(i64, PagedEntity) -> bool,
@@ -226,7 +233,7 @@ fn visit(
         let columns = "SELECT e.id, e.name, e.entity_type,
                 (SELECT count(*) FROM observations o WHERE o.entity_id = e.id)
              FROM entities e";
-        let s = selection(q, after, columns);
+        let s = selection(layout, q, after, columns);
         let mut stmt = conn.prepare_cached(&format!("{} ORDER BY e.id", s.sql))?;
         let params: Vec<(&str, &dyn ToSql)> = s.params.iter().map(|(k, v)| (*k, &**v)).collect();
         let mut rows = stmt.query(params.as_slice())?;
@@ -247,7 +254,7 @@ fn visit(
     }
     let columns = "SELECT e.id, e.name, e.entity_type, o.content
          FROM entities e LEFT JOIN observations o ON o.entity_id = e.id";
-    let s = selection(q, after, columns);
+    let s = selection(layout, q, after, columns);
     let mut stmt = conn.prepare_cached(&format!("{} ORDER BY e.id, o.id", s.sql))?;
     let params: Vec<(&str, &dyn ToSql)> = s.params.iter().map(|(k, v)| (*k, &**v)).collect();
     let mut rows = stmt.query(params.as_slice())?;
@@ -302,8 +309,13 @@ fn visit(
 /// How many entities of the read lie after `after`, for the notice of a cut
 /// answer. Counted in SQL, without loading them: the substring rule runs on
 /// the lower-cased columns through `memgraphd_lower`.
-fn count_remaining(conn: &Connection, q: &PageQuery, after: i64) -> Result<u64, StoreError> {
-    let s = selection(q, after, "SELECT count(*) FROM entities e");
+fn count_remaining(
+    conn: &Connection,
+    layout: Grams,
+    q: &PageQuery,
+    after: i64,
+) -> Result<u64, StoreError> {
+    let s = selection(layout, q, after, "SELECT count(*) FROM entities e");
     let mut sql = s.sql;
     let mut params: Vec<(&str, &dyn ToSql)> = s.params.iter().map(|(k, v)| (*k, &**v)).collect();
     if let Some(needle) = &s.needle {

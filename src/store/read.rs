@@ -6,9 +6,9 @@
 //! a single `rarray` parameter, so no result size hits SQLite's limit on
 //! bound variables.
 //!
-//! Search: for queries of three or more characters the trigram indexes give
-//! candidates: the rows that contain the query's rarest few trigrams (by the
-//! indexes' vocabulary counts), a superset of the rows that contain the
+//! Search: for queries of three or more characters the trigram index gives
+//! candidates: the rows that contain the query's rarest few trigrams (guessed from the
+//! letters they hold), a superset of the rows that contain the
 //! lower-cased query. Shorter queries scan. Either way, the rule of docs/TOOLS.md
 //! is checked in Rust on each candidate, so the index only ever narrows,
 //! never decides.
@@ -18,6 +18,7 @@ use std::rc::Rc;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Params};
 
+use super::grams::Grams;
 use super::StoreError;
 use crate::model::{Entity, Graph, GraphOp, Outcome, Relation};
 
@@ -32,9 +33,15 @@ pub(super) fn run(
 ) -> Result<Outcome, StoreError> {
     let graph = match op {
         GraphOp::ReadGraph => read_graph(conn)?,
-        GraphOp::SearchNodes { query } => search_nodes(conn, query)?,
+        GraphOp::SearchNodes { query } => search_nodes(conn, rankings.grams(), query)?,
         GraphOp::OpenNodes(names) => open_nodes(conn, names)?,
-        GraphOp::ReadPage(page) => return Ok(Outcome::Page(super::page::read_page(conn, page)?)),
+        GraphOp::ReadPage(page) => {
+            return Ok(Outcome::Page(super::page::read_page(
+                conn,
+                rankings.grams(),
+                page,
+            )?))
+        }
         GraphOp::SearchMemory(search) => {
             return Ok(Outcome::Ranked(super::words::search_memory(
                 conn, rankings, search,
@@ -85,14 +92,14 @@ fn open_nodes(conn: &Connection, names: &[String]) -> Result<Graph, StoreError> 
     with_touching_relations(conn, entities)
 }
 
-fn search_nodes(conn: &Connection, query: &str) -> Result<Graph, StoreError> {
+fn search_nodes(conn: &Connection, layout: Grams, query: &str) -> Result<Graph, StoreError> {
     let needle = query.to_lowercase();
     let grams = trigrams(&needle);
     let candidates = if grams.is_empty() {
         load_entities(conn, &format!("{ENTITY_COLUMNS} ORDER BY e.id, o.id"), [])?
     } else {
         let picked = all_of(&distinctive(&grams, REQUIRED));
-        load_entities(conn, &indexed_search_sql(), [&picked, &picked])?
+        load_entities(conn, &indexed_search_sql(layout), [&picked, &picked])?
     };
     let matches = candidates
         .into_iter()
@@ -104,16 +111,17 @@ fn search_nodes(conn: &Connection, query: &str) -> Result<Graph, StoreError> {
 /// The search query for needles of `TRIGRAM` or more characters: entities
 /// whose name and type match the FTS5 query `?1`, or one of whose
 /// observations matches `?2`. Its plan must never scan observations.
-pub(super) fn indexed_search_sql() -> String {
+pub(super) fn indexed_search_sql(layout: Grams) -> String {
     format!(
         "{ENTITY_COLUMNS}
          WHERE e.id IN (
-             SELECT rowid FROM entity_fts WHERE entity_fts MATCH ?1
+             {}
              UNION
-             SELECT x.entity_id FROM observations x
-             WHERE x.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH ?2)
+             SELECT x.entity_id FROM observations x WHERE x.id IN ({})
          )
-         ORDER BY e.id, o.id"
+         ORDER BY e.id, o.id",
+        layout.entity_ids("?1"),
+        layout.observation_ids("?2")
     )
 }
 

@@ -6,12 +6,13 @@
 //! rename a column. A database whose version is newer than this build is
 //! refused and left exactly as it was.
 //!
-//! Search: `entity_fts` and `observation_fts` are contentless FTS5 trigram
-//! indexes (without positions, since migration 3) over the *lower-cased* text (Rust's Unicode `to_lowercase`, done by
-//! the writer because SQLite's `lower()` only folds ASCII). Their rowids are
-//! the ids of `entities` and `observations`. Rows are added by the store in
-//! the same transaction as the row they index, and removed by triggers, so a
-//! cascade delete can never leave an index row behind.
+//! Search: `trigram_fts` (migration 8; before it, `entity_fts` and
+//! `observation_fts`, see `grams`) is a contentless FTS5 trigram index
+//! (without positions) over the *lower-cased* text (Rust's Unicode
+//! `to_lowercase`, done by the writer because SQLite's `lower()` only folds
+//! ASCII). Rows are added by the store in the same transaction as the row
+//! they index, and removed by triggers, so a cascade delete can never leave
+//! an index row behind.
 //!
 //! History: migration 6, see `history` for what its tables hold; migration
 //! 7 drops four of its indexes that writes paid for and reads can do without.
@@ -225,6 +226,27 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DROP INDEX observations_by_change;
     DROP INDEX relations_by_change;
     "#,
+    // 8: one trigram index instead of two, so a write flushes one segment
+    // fewer (see `grams`). Names and types go under rowid -id, observations
+    // under their id, as in `word_fts`. Rows are filled by
+    // `build_trigram_index` right after this script, and then by the writer.
+    r#"
+    DROP TRIGGER entities_unindex;
+    DROP TRIGGER observations_unindex;
+    DROP TABLE entity_fts;
+    DROP TABLE observation_fts;
+    CREATE VIRTUAL TABLE trigram_fts USING fts5(
+        text, content = '', contentless_delete = 1, detail = none,
+        tokenize = 'trigram case_sensitive 1'
+    );
+    INSERT INTO trigram_fts (trigram_fts, rank) VALUES ('hashsize', 8388608);
+    CREATE TRIGGER entities_unindex AFTER DELETE ON entities BEGIN
+        DELETE FROM trigram_fts WHERE rowid = -old.id;
+    END;
+    CREATE TRIGGER observations_unindex AFTER DELETE ON observations BEGIN
+        DELETE FROM trigram_fts WHERE rowid = old.id;
+    END;
+    "#,
 ];
 
 /// Work in Rust that a migration needs after its SQL, by the version it
@@ -235,6 +257,7 @@ fn after_migration(version: u32) -> Option<Step> {
     match version {
         4 => Some(build_word_index),
         6 => Some(super::history::adopt_existing_rows),
+        8 => Some(build_trigram_index),
         _ => None,
     }
 }
@@ -242,24 +265,75 @@ fn after_migration(version: u32) -> Option<Step> {
 /// Rows indexed between two progress lines in the log.
 const PROGRESS_EVERY: u64 = 50_000;
 
+/// Counts the rows an index build has written, and logs every
+/// [`PROGRESS_EVERY`] of them.
+struct Progress {
+    index: &'static str,
+    done: u64,
+    total: i64,
+}
+
+impl Progress {
+    /// Starts the build of `index`, over every entity and observation.
+    fn start(conn: &Connection, index: &'static str) -> Result<Progress, StoreError> {
+        let total: i64 = conn.query_row(
+            "SELECT (SELECT count(*) FROM entities) + (SELECT count(*) FROM observations)",
+            [],
+            |r| r.get(0),
+        )?;
+        tracing::info!("building the {index} for {total} rows");
+        Ok(Progress {
+            index,
+            done: 0,
+            total,
+        })
+    }
+
+    fn row(&mut self) {
+        self.done += 1;
+        if self.done.is_multiple_of(PROGRESS_EVERY) {
+            tracing::info!("{}: {} of {} rows", self.index, self.done, self.total);
+        }
+    }
+
+    fn finish(self) {
+        tracing::info!("{} built: {} rows", self.index, self.done);
+    }
+}
+
+/// Fills the trigram index (migration 8) from the stored entities and
+/// observations, lower-cased as the writer does, logging its progress.
+fn build_trigram_index(conn: &Connection) -> Result<(), StoreError> {
+    let mut progress = Progress::start(conn, "trigram index")?;
+    let mut insert = conn.prepare("INSERT INTO trigram_fts (rowid, text) VALUES (?1, ?2)")?;
+    let mut entities = conn.prepare("SELECT id, name, entity_type FROM entities")?;
+    let mut rows = entities.query([])?;
+    while let Some(row) = rows.next()? {
+        let (id, name, entity_type): (i64, String, String) =
+            (row.get(0)?, row.get(1)?, row.get(2)?);
+        insert.execute(rusqlite::params![
+            -id,
+            super::grams::entity_text(&name, &entity_type)
+        ])?;
+        progress.row();
+    }
+    let mut observations = conn.prepare("SELECT id, content FROM observations")?;
+    let mut rows = observations.query([])?;
+    while let Some(row) = rows.next()? {
+        let (id, content): (i64, String) = (row.get(0)?, row.get(1)?);
+        insert.execute(rusqlite::params![id, content.to_lowercase()])?;
+        progress.row();
+    }
+    progress.finish();
+    Ok(())
+}
+
 /// Fills the word index from the stored entities and observations, logging
-/// its progress: on a large memory this is the one slow migration.
+/// its progress.
 fn build_word_index(conn: &Connection) -> Result<(), StoreError> {
-    let total: i64 = conn.query_row(
-        "SELECT (SELECT count(*) FROM entities) + (SELECT count(*) FROM observations)",
-        [],
-        |r| r.get(0),
-    )?;
-    tracing::info!("building the word index for {total} rows");
+    let mut progress = Progress::start(conn, "word index")?;
     let mut insert =
         conn.prepare("INSERT INTO word_fts (rowid, name, type, body) VALUES (?1, ?2, ?3, ?4)")?;
-    let mut done: u64 = 0;
-    let progress = |done: &mut u64| {
-        *done += 1;
-        if (*done).is_multiple_of(PROGRESS_EVERY) {
-            tracing::info!("word index: {done} of {total} rows");
-        }
-    };
     let mut entities = conn.prepare("SELECT id, name, entity_type FROM entities")?;
     let mut rows = entities.query([])?;
     while let Some(row) = rows.next()? {
@@ -271,7 +345,7 @@ fn build_word_index(conn: &Connection) -> Result<(), StoreError> {
             super::words::index_text(&entity_type),
             ""
         ])?;
-        progress(&mut done);
+        progress.row();
     }
     let mut observations = conn.prepare("SELECT id, content FROM observations")?;
     let mut rows = observations.query([])?;
@@ -283,9 +357,9 @@ fn build_word_index(conn: &Connection) -> Result<(), StoreError> {
             "",
             super::words::index_text(&content)
         ])?;
-        progress(&mut done);
+        progress.row();
     }
-    tracing::info!("word index built: {done} rows");
+    progress.finish();
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+use super::grams::Grams;
 use super::*;
 use crate::limits::{
     LimitError, MAX_ITEMS, MAX_NAME_CHARS, MAX_OBSERVATION_CHARS, MAX_QUERY_CHARS,
@@ -106,8 +107,18 @@ fn observations_of(store: &mut Store, name: &str) -> Vec<String> {
 }
 
 /// Rows of an FTS5 index that match `text` as a phrase, read straight from SQLite.
-fn index_hits(store: &Store, table: &str, text: &str) -> i64 {
-    let sql = format!("SELECT count(*) FROM {table} WHERE {table} MATCH ?1");
+/// How many observations the trigram index says hold `text`.
+fn observation_grams(store: &Store, text: &str) -> i64 {
+    index_hits(store, &Grams::Merged.observation_ids("?1"), text)
+}
+
+/// How many entities the trigram index says hold `text` in name or type.
+fn entity_grams(store: &Store, text: &str) -> i64 {
+    index_hits(store, &Grams::Merged.entity_ids("?1"), text)
+}
+
+fn index_hits(store: &Store, rows: &str, text: &str) -> i64 {
+    let sql = format!("SELECT count(*) FROM ({rows})");
     store
         .connection()
         .query_row(&sql, [read::fts_phrase(text)], |r| r.get(0))
@@ -382,7 +393,7 @@ fn search_follows_added_and_deleted_observations() {
     );
     assert!(found(&mut s, "zebra").is_empty());
     assert!(found(&mut s, "ze").is_empty());
-    assert_eq!(index_hits(&s, "observation_fts", "zebra"), 0);
+    assert_eq!(observation_grams(&s, "zebra"), 0);
 }
 
 #[test]
@@ -392,7 +403,10 @@ fn indexed_search_does_not_scan_observations_or_entities() {
         .map(|i| entity(&format!("e{i}"), "thing", &[&format!("obs {i}"), "shared"]))
         .collect();
     create(&mut s, entities);
-    let sql = format!("EXPLAIN QUERY PLAN {}", read::indexed_search_sql());
+    let sql = format!(
+        "EXPLAIN QUERY PLAN {}",
+        read::indexed_search_sql(Grams::Merged)
+    );
     let plan = |s: &Store| -> Vec<String> {
         let mut stmt = s.connection().prepare(&sql).expect("the plan is prepared");
         let rows = stmt
@@ -419,14 +433,11 @@ fn indexed_search_does_not_scan_observations_or_entities() {
                 );
             }
         }
-        assert!(
+        assert_eq!(
             plan.iter()
-                .any(|l| l.contains("SCAN entity_fts VIRTUAL TABLE")),
-            "{plan_text}"
-        );
-        assert!(
-            plan.iter()
-                .any(|l| l.contains("SCAN observation_fts VIRTUAL TABLE")),
+                .filter(|l| l.contains("SCAN trigram_fts VIRTUAL TABLE"))
+                .count(),
+            2,
             "{plan_text}"
         );
         assert!(
@@ -674,7 +685,7 @@ fn add_observations_with_an_unknown_entity_fails_whole() {
     );
     assert_eq!(observations_of(&mut s, "A"), ["a1"]);
     assert!(found(&mut s, "fresh fact").is_empty());
-    assert_eq!(index_hits(&s, "observation_fts", "fresh fact"), 0);
+    assert_eq!(observation_grams(&s, "fresh fact"), 0);
     assert_eq!(count_rows(&s, "observations"), 1);
 }
 
@@ -741,7 +752,7 @@ fn delete_entity_cascades_to_observations_relations_and_index() {
             rel("B", "B", "self"),
         ],
     );
-    assert_eq!(index_hits(&s, "observation_fts", "marmot"), 1);
+    assert_eq!(observation_grams(&s, "marmot"), 1);
     apply(&mut s, GraphOp::DeleteEntities(strings(&["A"])));
     let g = graph(&mut s);
     assert_eq!(names(&g), ["B", "C"]);
@@ -751,10 +762,10 @@ fn delete_entity_cascades_to_observations_relations_and_index() {
     for query in ["marmot", "ma", "unique marmot", "aardvark", "second"] {
         assert!(found(&mut s, query).is_empty(), "query {query:?}");
     }
-    assert_eq!(index_hits(&s, "observation_fts", "marmot"), 0);
-    assert_eq!(index_hits(&s, "observation_fts", "second"), 0);
-    assert_eq!(index_hits(&s, "entity_fts", "aardvark"), 0);
-    assert_eq!(index_hits(&s, "observation_fts", "bee"), 1);
+    assert_eq!(observation_grams(&s, "marmot"), 0);
+    assert_eq!(observation_grams(&s, "second"), 0);
+    assert_eq!(entity_grams(&s, "aardvark"), 0);
+    assert_eq!(observation_grams(&s, "bee"), 1);
     // A new entity with the old name starts empty.
     create(&mut s, vec![entity("A", "t", &[])]);
     assert_eq!(open(&mut s, &["A"]).entities, [entity("A", "t", &[])]);
@@ -781,9 +792,9 @@ fn reused_ids_do_not_inherit_index_rows() {
     }
     assert_eq!(found(&mut s, "banana"), ["Beta"]);
     assert_eq!(found(&mut s, "second"), ["Beta"]);
-    assert_eq!(index_hits(&s, "observation_fts", "apple"), 0);
-    assert_eq!(index_hits(&s, "entity_fts", "alpha"), 0);
-    assert_eq!(index_hits(&s, "observation_fts", "banana"), 1);
+    assert_eq!(observation_grams(&s, "apple"), 0);
+    assert_eq!(entity_grams(&s, "alpha"), 0);
+    assert_eq!(observation_grams(&s, "banana"), 1);
 }
 
 #[test]
@@ -1361,8 +1372,8 @@ fn a_failing_request_rolls_back_alone() {
     assert!(!err.is_caller_error());
     assert_eq!(graph(&mut s), Graph::default());
     assert_eq!(count_rows(&s, "observations"), 0);
-    assert_eq!(index_hits(&s, "entity_fts", "early"), 0);
-    assert_eq!(index_hits(&s, "observation_fts", "okay"), 0);
+    assert_eq!(entity_grams(&s, "early"), 0);
+    assert_eq!(observation_grams(&s, "okay"), 0);
 
     let mut batch = s.batch().expect("a batch starts");
     let first = batch

@@ -69,6 +69,7 @@ use std::collections::{HashMap, VecDeque};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
+use super::grams::Grams;
 use super::read::{self, all_of, distinctive, trigrams};
 use super::StoreError;
 use crate::limits::LimitError;
@@ -198,6 +199,11 @@ struct RankingsInner {
 }
 
 impl Rankings {
+    /// Which trigram tables the database searched has.
+    pub(super) fn grams(&self) -> Grams {
+        Grams::for_schema(self.schema)
+    }
+
     /// For a database of the current schema.
     pub fn new() -> Rankings {
         Rankings::for_schema(super::schema::supported_version())
@@ -436,7 +442,7 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
             }
         }
     }
-    let substring = substring_hits(conn, &q.query)?;
+    let substring = substring_hits(conn, rankings.grams(), &q.query)?;
 
     // Which word hits count (see the module doc).
     let all = words_len;
@@ -643,24 +649,31 @@ fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: u
 /// ([`observation_phrase`]), else those the trigram index gives, at most
 /// [`SUBSTRING_ROWS`] too. Queries under three characters scan, and keep the
 /// first [`MAX_RANKED`] rows of each kind.
-fn substring_hits(conn: &Connection, query: &str) -> Result<Vec<(i64, bool)>, StoreError> {
+fn substring_hits(
+    conn: &Connection,
+    layout: Grams,
+    query: &str,
+) -> Result<Vec<(i64, bool)>, StoreError> {
     let needle = query.to_lowercase();
     let grams = trigrams(&needle);
     let picked = all_of(&with_spanning(&grams));
     let phrase = observation_phrase(&needle);
     let (entity_rows, observation_rows) = if grams.is_empty() {
-        ("", "")
+        (String::new(), String::new())
     } else {
         (
-            "e.id IN (SELECT rowid FROM entity_fts WHERE entity_fts MATCH :grams LIMIT :rows) AND ",
+            format!("e.id IN ({} LIMIT :rows) AND ", layout.entity_ids(":grams")),
             if phrase.is_some() {
                 // Observations have positive rowids in the word index, names
                 // and types negative ones.
                 "o.id IN (SELECT rowid FROM word_fts WHERE word_fts MATCH :phrase AND rowid > 0 \
                  LIMIT :rows) AND "
+                    .to_owned()
             } else {
-                "o.id IN (SELECT rowid FROM observation_fts WHERE observation_fts MATCH :grams \
-                 LIMIT :rows) AND "
+                format!(
+                    "o.id IN ({} LIMIT :rows) AND ",
+                    layout.observation_ids(":grams")
+                )
             },
         )
     };

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::StoreError;
+use super::{grams, StoreError};
 use crate::model::{
     AddedObservations, CreatedEntities, Deleted, Entity, GraphOp, ImportReport, MissingObservation,
     ObservationAdd, ObservationDelete, Outcome, Relation,
@@ -200,7 +200,7 @@ fn create_entities(
          VALUES (?1, ?2, ?3, ?3, ?4, ?5)
          ON CONFLICT (name) DO NOTHING",
     )?;
-    let mut index = conn.prepare_cached("INSERT INTO entity_fts (rowid, text) VALUES (?1, ?2)")?;
+    let mut index = conn.prepare_cached(grams::INDEX_ENTITY)?;
     let mut words = conn.prepare_cached(
         "INSERT INTO word_fts (rowid, name, type, body) VALUES (-?1, ?2, ?3, '')",
     )?;
@@ -224,12 +224,10 @@ fn create_entities(
             continue;
         }
         let id = conn.last_insert_rowid();
-        let text = format!(
-            "{}\n{}",
-            entity.name.to_lowercase(),
-            entity.entity_type.to_lowercase()
-        );
-        index.execute(params![id, text])?;
+        index.execute(params![
+            id,
+            grams::entity_text(&entity.name, &entity.entity_type)
+        ])?;
         words.execute(params![
             id,
             super::words::index_text(&entity.name),
@@ -267,8 +265,7 @@ impl<'c> ObservationWriter<'c> {
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (entity_id, content) DO NOTHING",
             )?,
-            index: conn
-                .prepare_cached("INSERT INTO observation_fts (rowid, text) VALUES (?1, ?2)")?,
+            index: conn.prepare_cached(grams::INDEX_OBSERVATION)?,
             words: conn.prepare_cached(
                 "INSERT INTO word_fts (rowid, name, type, body) VALUES (?1, '', '', ?2)",
             )?,
@@ -500,9 +497,8 @@ pub(super) fn index_entity(
     name: &str,
     entity_type: &str,
 ) -> Result<(), StoreError> {
-    let text = format!("{}\n{}", name.to_lowercase(), entity_type.to_lowercase());
-    conn.prepare_cached("INSERT INTO entity_fts (rowid, text) VALUES (?1, ?2)")?
-        .execute(params![id, text])?;
+    conn.prepare_cached(grams::INDEX_ENTITY)?
+        .execute(params![id, grams::entity_text(name, entity_type)])?;
     conn.prepare_cached("INSERT INTO word_fts (rowid, name, type, body) VALUES (-?1, ?2, ?3, '')")?
         .execute(params![
             id,
@@ -519,7 +515,7 @@ pub(super) fn index_observation(
     id: i64,
     content: &str,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT INTO observation_fts (rowid, text) VALUES (?1, ?2)")?
+    conn.prepare_cached(grams::INDEX_OBSERVATION)?
         .execute(params![id, content.to_lowercase()])?;
     conn.prepare_cached("INSERT INTO word_fts (rowid, name, type, body) VALUES (?1, '', '', ?2)")?
         .execute(params![id, super::words::index_text(content)])?;
@@ -529,7 +525,7 @@ pub(super) fn index_observation(
 /// Removes observation `id`'s rows from the search indexes, before its
 /// content is rewritten in place (the triggers only fire on delete).
 pub(super) fn unindex_observation(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM observation_fts WHERE rowid = ?1")?
+    conn.prepare_cached(grams::UNINDEX_OBSERVATION)?
         .execute([id])?;
     conn.prepare_cached("DELETE FROM word_fts WHERE rowid = ?1")?
         .execute([id])?;

@@ -80,12 +80,35 @@ fn since_is_found_by_id_with_gaps_and_equal_times() {
     assert_eq!(first_change_since(conn, i64::MAX).expect("runs"), None);
 }
 
-/// The indexes of version 6 that migration 7 drops.
-const VERSION_6_INDEXES: &str = "
+/// Turns a database of the current schema back into one of version 6: the
+/// indexes migration 7 drops, and the two trigram tables migration 8 merges.
+const BACK_TO_VERSION_6: &str = "
     CREATE INDEX changes_by_at ON changes(at);
     CREATE INDEX entities_by_change ON entities(created_change);
     CREATE INDEX observations_by_change ON observations(created_change);
-    CREATE INDEX relations_by_change ON relations(created_change);";
+    CREATE INDEX relations_by_change ON relations(created_change);
+    DROP TRIGGER entities_unindex;
+    DROP TRIGGER observations_unindex;
+    DROP TABLE trigram_fts;
+    CREATE VIRTUAL TABLE entity_fts USING fts5(
+        text, content = '', contentless_delete = 1, detail = none,
+        tokenize = 'trigram case_sensitive 1'
+    );
+    CREATE VIRTUAL TABLE observation_fts USING fts5(
+        text, content = '', contentless_delete = 1, detail = none,
+        tokenize = 'trigram case_sensitive 1'
+    );
+    INSERT INTO entity_fts (rowid, text)
+        SELECT id, memgraphd_lower(name) || char(10) || memgraphd_lower(entity_type) FROM entities;
+    INSERT INTO observation_fts (rowid, text)
+        SELECT id, memgraphd_lower(content) FROM observations;
+    CREATE TRIGGER entities_unindex AFTER DELETE ON entities BEGIN
+        DELETE FROM entity_fts WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER observations_unindex AFTER DELETE ON observations BEGIN
+        DELETE FROM observation_fts WHERE rowid = old.id;
+    END;
+    PRAGMA user_version = 6;";
 
 fn indexes(conn: &Connection) -> Vec<String> {
     let mut stmt = conn
@@ -139,9 +162,8 @@ fn a_version_6_database_upgrades_keeping_rows_and_history() {
         let conn = s.connection();
         conn.execute("UPDATE changes SET at = 5000 + id * 10", [])
             .expect("spreads the times");
-        conn.execute_batch(VERSION_6_INDEXES).expect("v6 indexes");
-        conn.pragma_update(None, "user_version", 6)
-            .expect("user_version");
+        conn.execute_batch(BACK_TO_VERSION_6)
+            .expect("back to version 6");
         let rows: i64 = conn
             .query_row(
                 "SELECT (SELECT count(*) FROM changes) + (SELECT count(*) FROM change_entities)
@@ -164,15 +186,15 @@ fn a_version_6_database_upgrades_keeping_rows_and_history() {
     };
     assert_eq!(
         schema::MIGRATIONS.len(),
-        7,
-        "this test upgrades from 6 to 7"
+        8,
+        "this test upgrades from 6 to 8"
     );
     let mut s = Store::open(&path, Durability::Normal).expect("a v6 database opens");
     let conn = s.connection();
     let version: u32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("reads user_version");
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
     let left = indexes(conn);
     for dropped in [
         "changes_by_at",
@@ -202,6 +224,18 @@ fn a_version_6_database_upgrades_keeping_rows_and_history() {
         .expect("counts rows");
     assert_eq!(rows_after, rows);
     assert_eq!(apply(&mut s, GraphOp::ReadGraph), graph);
+    // Migration 8 rebuilt the trigram index: names and observations are found.
+    for query in ["alic", "hree", "uno"] {
+        match apply(
+            &mut s,
+            GraphOp::SearchNodes {
+                query: query.into(),
+            },
+        ) {
+            Outcome::Graph(g) => assert_eq!(g.entities.len(), 1, "{query}: {g:?}"),
+            other => panic!("search_nodes answered {other:?}"),
+        }
+    }
     assert_eq!(history(&mut s, None, None), all);
     assert_eq!(history(&mut s, Some("Alice"), None), alice);
     assert_eq!(history(&mut s, None, Some(5030)), since);
@@ -234,6 +268,15 @@ fn a_version_6_database_upgrades_keeping_rows_and_history() {
             assert_eq!(g.entities[0].observations, ["one", "three"]);
         }
         other => panic!("read_graph answered {other:?}"),
+    }
+    match apply(
+        &mut s,
+        GraphOp::SearchNodes {
+            query: "bob".into(),
+        },
+    ) {
+        Outcome::Graph(g) => assert_eq!(g.entities.len(), 1, "the restored Bob: {g:?}"),
+        other => panic!("search_nodes answered {other:?}"),
     }
     // Undoing the undo removes what it brought back, found by its links:
     // the relation only through its far end, Bob (the delete did not link
