@@ -27,6 +27,7 @@ mod record;
 mod schema;
 mod snapshot;
 mod tokens;
+mod word_rows;
 pub mod words;
 mod write;
 

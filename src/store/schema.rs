@@ -17,12 +17,14 @@
 //! History: migration 6, see `history` for what its tables hold; migration
 //! 7 drops four of its indexes that writes paid for and reads can do without.
 //!
-//! Words: `word_fts` (migration 4) is the FTS5 word index of
+//! Words: `word_fts` (migration 4, made again by 9 with rowids that name
+//! an observation's entity, see `word_rows`) is the FTS5 word index of
 //! `search_memory`, kept the same way: the writer adds rows in the same
 //! transaction, triggers remove them. See `words` for what a word is.
 
 use rusqlite::{Connection, TransactionBehavior};
 
+use super::word_rows::WordRows;
 use super::StoreError;
 
 /// Every schema change, oldest first; `user_version` counts how many have run.
@@ -247,6 +249,27 @@ pub(super) const MIGRATIONS: &[&str] = &[
         DELETE FROM trigram_fts WHERE rowid = old.id;
     END;
     "#,
+    // 9: an observation's row in the word index names its entity in its
+    // rowid, `(entity_id << 32) | id` (see `word_rows`), so ranking reads no
+    // observation to find whose a hit is. The index is made again and
+    // filled by `build_word_index` right after this script.
+    r#"
+    DROP TRIGGER entities_unword;
+    DROP TRIGGER observations_unword;
+    DROP TABLE word_fts;
+    CREATE VIRTUAL TABLE word_fts USING fts5(
+        name, type, body, content = '', contentless_delete = 1,
+        tokenize = "unicode61 remove_diacritics 2 tokenchars '_-.'"
+    );
+    INSERT INTO word_fts (word_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
+    INSERT INTO word_fts (word_fts, rank) VALUES ('hashsize', 8388608);
+    CREATE TRIGGER entities_unword AFTER DELETE ON entities BEGIN
+        DELETE FROM word_fts WHERE rowid = -old.id;
+    END;
+    CREATE TRIGGER observations_unword AFTER DELETE ON observations BEGIN
+        DELETE FROM word_fts WHERE rowid = (old.entity_id << 32) | old.id;
+    END;
+    "#,
 ];
 
 /// Work in Rust that a migration needs after its SQL, by the version it
@@ -255,9 +278,10 @@ type Step = fn(&Connection) -> Result<(), StoreError>;
 
 fn after_migration(version: u32) -> Option<Step> {
     match version {
-        4 => Some(build_word_index),
+        4 => Some(|conn| build_word_index(conn, WordRows::ById)),
         6 => Some(super::history::adopt_existing_rows),
         8 => Some(build_trigram_index),
+        9 => Some(|conn| build_word_index(conn, WordRows::Owned)),
         _ => None,
     }
 }
@@ -328,9 +352,9 @@ fn build_trigram_index(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Fills the word index from the stored entities and observations, logging
-/// its progress.
-fn build_word_index(conn: &Connection) -> Result<(), StoreError> {
+/// Fills the word index from the stored entities and observations, its
+/// observation rows numbered as `numbering` says, logging its progress.
+fn build_word_index(conn: &Connection, numbering: WordRows) -> Result<(), StoreError> {
     let mut progress = Progress::start(conn, "word index")?;
     let mut insert =
         conn.prepare("INSERT INTO word_fts (rowid, name, type, body) VALUES (?1, ?2, ?3, ?4)")?;
@@ -347,12 +371,12 @@ fn build_word_index(conn: &Connection) -> Result<(), StoreError> {
         ])?;
         progress.row();
     }
-    let mut observations = conn.prepare("SELECT id, content FROM observations")?;
-    let mut rows = observations.query([])?;
-    while let Some(row) = rows.next()? {
-        let (id, content): (i64, String) = (row.get(0)?, row.get(1)?);
+    let mut observations = conn.prepare("SELECT id, entity_id, content FROM observations")?;
+    let mut found = observations.query([])?;
+    while let Some(row) = found.next()? {
+        let (id, entity_id, content): (i64, i64, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
         insert.execute(rusqlite::params![
-            id,
+            numbering.observation_rowid(entity_id, id)?,
             "",
             "",
             super::words::index_text(&content)

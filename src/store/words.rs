@@ -71,6 +71,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::grams::Grams;
 use super::read::{self, all_of, distinctive, trigrams};
+use super::word_rows::WordRows;
 use super::StoreError;
 use crate::limits::LimitError;
 use crate::measure::retrieval::{chars, compact, ranked_item, ranked_line, RANKED_FOOTER};
@@ -202,6 +203,11 @@ impl Rankings {
     /// Which trigram tables the database searched has.
     pub(super) fn grams(&self) -> Grams {
         Grams::for_schema(self.schema)
+    }
+
+    /// How the database searched numbers its word-index rows.
+    pub(super) fn word_rows(&self) -> WordRows {
+        WordRows::for_schema(self.schema)
     }
 
     /// For a database of the current schema.
@@ -410,6 +416,7 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
         }
     };
     let words_len = phrases.len();
+    let numbering = rankings.word_rows();
     for (w, phrase) in phrases.iter().enumerate() {
         let mut rows = stmt.query(rusqlite::params![phrase, ROWS_PER_WORD])?;
         while let Some(row) = rows.next()? {
@@ -418,6 +425,8 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
             let score = -row.get::<_, f64>(1)?;
             if rowid < 0 {
                 best(&mut by_word, -rowid, w, words_len, score);
+            } else if let Some(entity) = numbering.owner(rowid) {
+                best(&mut by_word, entity, w, words_len, score);
             } else {
                 observation_rows.push((rowid, w, score));
             }
@@ -442,7 +451,7 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
             }
         }
     }
-    let substring = substring_hits(conn, rankings.grams(), &q.query)?;
+    let substring = substring_hits(conn, rankings.grams(), numbering, &q.query)?;
 
     // Which word hits count (see the module doc).
     let all = words_len;
@@ -652,6 +661,7 @@ fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: u
 fn substring_hits(
     conn: &Connection,
     layout: Grams,
+    numbering: WordRows,
     query: &str,
 ) -> Result<Vec<(i64, bool)>, StoreError> {
     let needle = query.to_lowercase();
@@ -666,9 +676,11 @@ fn substring_hits(
             if phrase.is_some() {
                 // Observations have positive rowids in the word index, names
                 // and types negative ones.
-                "o.id IN (SELECT rowid FROM word_fts WHERE word_fts MATCH :phrase AND rowid > 0 \
-                 LIMIT :rows) AND "
-                    .to_owned()
+                format!(
+                    "o.id IN (SELECT {} FROM word_fts WHERE word_fts MATCH :phrase \
+                     AND rowid > 0 LIMIT :rows) AND ",
+                    numbering.observation_id_sql()
+                )
             } else {
                 format!(
                     "o.id IN ({} LIMIT :rows) AND ",

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::word_rows::WordRows;
 use super::{grams, StoreError};
 use crate::model::{
     AddedObservations, CreatedEntities, Deleted, Entity, GraphOp, ImportReport, MissingObservation,
@@ -286,8 +287,10 @@ impl<'c> ObservationWriter<'c> {
         if added {
             let id = self.conn.last_insert_rowid();
             self.index.execute(params![id, content.to_lowercase()])?;
-            self.words
-                .execute(params![id, super::words::index_text(content)])?;
+            self.words.execute(params![
+                WordRows::Owned.observation_rowid(entity_id, id)?,
+                super::words::index_text(content)
+            ])?;
         }
         Ok(added)
     }
@@ -508,26 +511,35 @@ pub(super) fn index_entity(
     Ok(())
 }
 
-/// Adds observation `id`'s rows to the search indexes (for a row put back
-/// or rewritten in place).
+/// Adds the rows of observation `id` of entity `entity_id` to the search
+/// indexes (for a row put back or rewritten in place).
 pub(super) fn index_observation(
     conn: &Connection,
+    entity_id: i64,
     id: i64,
     content: &str,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(grams::INDEX_OBSERVATION)?
         .execute(params![id, content.to_lowercase()])?;
     conn.prepare_cached("INSERT INTO word_fts (rowid, name, type, body) VALUES (?1, '', '', ?2)")?
-        .execute(params![id, super::words::index_text(content)])?;
+        .execute(params![
+            WordRows::Owned.observation_rowid(entity_id, id)?,
+            super::words::index_text(content)
+        ])?;
     Ok(())
 }
 
-/// Removes observation `id`'s rows from the search indexes, before its
-/// content is rewritten in place (the triggers only fire on delete).
-pub(super) fn unindex_observation(conn: &Connection, id: i64) -> Result<(), StoreError> {
+/// Removes the rows of observation `id` of entity `entity_id` from the
+/// search indexes, before its content is rewritten in place (the triggers
+/// only fire on delete).
+pub(super) fn unindex_observation(
+    conn: &Connection,
+    entity_id: i64,
+    id: i64,
+) -> Result<(), StoreError> {
     conn.prepare_cached(grams::UNINDEX_OBSERVATION)?
         .execute([id])?;
     conn.prepare_cached("DELETE FROM word_fts WHERE rowid = ?1")?
-        .execute([id])?;
+        .execute([WordRows::Owned.observation_rowid(entity_id, id)?])?;
     Ok(())
 }

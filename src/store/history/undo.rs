@@ -64,13 +64,16 @@ fn rewrite(
     now: i64,
     change: i64,
 ) -> Result<(), StoreError> {
+    let entity: i64 = conn
+        .prepare_cached("SELECT entity_id FROM observations WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
     archive_observation(conn, id, change)?;
-    unindex_observation(conn, id)?;
+    unindex_observation(conn, entity, id)?;
     conn.prepare_cached(
         "UPDATE observations SET content = ?2, created_at = ?3, created_change = ?4 WHERE id = ?1",
     )?
     .execute(params![id, content, now, change])?;
-    index_observation(conn, id, content)
+    index_observation(conn, entity, id, content)
 }
 
 /// What undo found to do.
@@ -401,7 +404,7 @@ pub(crate) fn undo(
             )?
             .execute(params![id, entity, content, created_at, change])?;
         if inserted == 1 {
-            index_observation(conn, id, &content)?;
+            index_observation(conn, entity, id, &content)?;
             restored.observations += 1;
         } else {
             skipped += 1;

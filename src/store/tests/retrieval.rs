@@ -512,3 +512,81 @@ fn search_memory_on_an_older_database_served_read_only_says_what_to_do() {
         .expect("search_nodes reads");
     assert!(matches!(found, Outcome::Graph(g) if g.entities.len() == 1));
 }
+
+#[test]
+fn search_memory_reads_an_older_word_index_numbered_by_observation() {
+    let dir = temp_dir();
+    let path = dir.path().join("memory.db");
+    {
+        let mut s = Store::open(&path, Durability::Full).expect("opens");
+        create(
+            &mut s,
+            vec![
+                entity("Kettle", "tool", &["boils copper water"]),
+                entity("Teapot", "tool", &["steeps leaves"]),
+            ],
+        );
+        // The word index as schema 8 numbered it: observations by their id.
+        s.connection()
+            .execute_batch(
+                "DELETE FROM word_fts;
+                 INSERT INTO word_fts (rowid, name, type, body)
+                     SELECT -id, name, entity_type, '' FROM entities;
+                 INSERT INTO word_fts (rowid, name, type, body)
+                     SELECT id, '', '', content FROM observations;
+                 PRAGMA user_version = 8;",
+            )
+            .expect("back to schema 8");
+        s.close().expect("closes");
+    }
+    let s = Store::open_read_only(&path, "read-only for the test".into()).expect("opens");
+    let op = GraphOp::SearchMemory(MemorySearch {
+        query: "copper leaves".into(),
+        limit: 10,
+        entity_types: vec![],
+        scope: SearchScope::All,
+        project: None,
+        resume: None,
+        budget: None,
+    });
+    let Outcome::Ranked(page) = s.read(&op).expect("searches") else {
+        panic!("search_memory answers a ranked page");
+    };
+    let mut names: Vec<&str> = page.results.iter().map(|r| r.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["Kettle", "Teapot"]);
+}
+
+#[test]
+fn the_word_index_follows_supersede_and_undo() {
+    let mut s = store();
+    create(
+        &mut s,
+        vec![entity("Kettle", "tool", &["boils copper water"])],
+    );
+    let superseded = apply(
+        &mut s,
+        GraphOp::SupersedeObservation {
+            entity_name: "Kettle".into(),
+            old: "boils copper water".into(),
+            new: "whistles brass steam".into(),
+        },
+    );
+    let Outcome::Superseded { change_id, .. } = superseded else {
+        panic!("supersede answered {superseded:?}");
+    };
+    assert!(hits(&mut s, "copper").is_empty());
+    assert_eq!(hits(&mut s, "brass"), ["Kettle"]);
+    apply(
+        &mut s,
+        GraphOp::Undo {
+            change_id,
+            force: false,
+        },
+    );
+    assert_eq!(hits(&mut s, "copper"), ["Kettle"]);
+    assert!(hits(&mut s, "brass").is_empty());
+    apply(&mut s, GraphOp::DeleteEntities(vec!["Kettle".into()]));
+    assert!(hits(&mut s, "copper").is_empty());
+    assert_eq!(count_rows(&s, "word_fts"), 0);
+}
