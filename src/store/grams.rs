@@ -59,6 +59,16 @@ impl Grams {
         }
     }
 
+    /// A `SELECT` of the ids of the entities that the FTS5 query in `param`
+    /// finds in their name and type or in one of their observations.
+    pub(super) fn matching_entities(self, param: &str) -> String {
+        format!(
+            "{} UNION SELECT x.entity_id FROM observations x WHERE x.id IN ({})",
+            self.entity_ids(param),
+            self.observation_ids(param)
+        )
+    }
+
     /// The FTS5 tables of this layout, for merging and optimizing.
     pub(super) fn tables(self) -> &'static [&'static str] {
         match self {

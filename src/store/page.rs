@@ -196,13 +196,8 @@ fn selection(layout: Grams, q: &PageQuery, after: i64, columns: &str) -> Selecti
             let grams = trigrams(&lowered);
             if !grams.is_empty() {
                 sql.push_str(&format!(
-                    " AND e.id IN (
-                        {}
-                        UNION
-                        SELECT x.entity_id FROM observations x WHERE x.id IN ({})
-                    )",
-                    layout.entity_ids(":grams"),
-                    layout.observation_ids(":grams")
+                    " AND e.id IN ({})",
+                    layout.matching_entities(":grams")
                 ));
                 params.push((
                     ":grams",

@@ -99,7 +99,7 @@ fn search_nodes(conn: &Connection, layout: Grams, query: &str) -> Result<Graph, 
         load_entities(conn, &format!("{ENTITY_COLUMNS} ORDER BY e.id, o.id"), [])?
     } else {
         let picked = all_of(&distinctive(&grams, REQUIRED));
-        load_entities(conn, &indexed_search_sql(layout), [&picked, &picked])?
+        load_entities(conn, &indexed_search_sql(layout), [&picked])?
     };
     let matches = candidates
         .into_iter()
@@ -109,19 +109,14 @@ fn search_nodes(conn: &Connection, layout: Grams, query: &str) -> Result<Graph, 
 }
 
 /// The search query for needles of `TRIGRAM` or more characters: entities
-/// whose name and type match the FTS5 query `?1`, or one of whose
-/// observations matches `?2`. Its plan must never scan observations.
+/// whose name and type, or one of whose observations, match the FTS5 query
+/// `?1`. Its plan must never scan observations.
 pub(super) fn indexed_search_sql(layout: Grams) -> String {
     format!(
         "{ENTITY_COLUMNS}
-         WHERE e.id IN (
-             {}
-             UNION
-             SELECT x.entity_id FROM observations x WHERE x.id IN ({})
-         )
+         WHERE e.id IN ({})
          ORDER BY e.id, o.id",
-        layout.entity_ids("?1"),
-        layout.observation_ids("?2")
+        layout.matching_entities("?1")
     )
 }
 

@@ -410,10 +410,7 @@ fn indexed_search_does_not_scan_observations_or_entities() {
     let plan = |s: &Store| -> Vec<String> {
         let mut stmt = s.connection().prepare(&sql).expect("the plan is prepared");
         let rows = stmt
-            .query_map(
-                [read::fts_phrase("shared"), read::fts_phrase("shared")],
-                |r| r.get(3),
-            )
+            .query_map([read::fts_phrase("shared")], |r| r.get(3))
             .expect("the plan runs");
         rows.collect::<Result<_, _>>().expect("the plan reads")
     };
