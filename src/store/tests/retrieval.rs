@@ -26,8 +26,9 @@ fn query(source: PageSource) -> PageQuery {
     }
 }
 
-fn ranked(store: &mut Store, text: &str, limit: u32) -> RankedPage {
-    let op = GraphOp::SearchMemory(MemorySearch {
+/// A `search_memory` of `text` across every project, from no project.
+fn search_op(text: &str, limit: u32) -> GraphOp {
+    GraphOp::SearchMemory(MemorySearch {
         query: text.into(),
         limit,
         entity_types: vec![],
@@ -35,8 +36,11 @@ fn ranked(store: &mut Store, text: &str, limit: u32) -> RankedPage {
         project: None,
         resume: None,
         budget: None,
-    });
-    match apply(store, op) {
+    })
+}
+
+fn ranked(store: &mut Store, text: &str, limit: u32) -> RankedPage {
+    match apply(store, search_op(text, limit)) {
         Outcome::Ranked(page) => page,
         other => panic!("search_memory answered {other:?}"),
     }
@@ -540,16 +544,7 @@ fn search_memory_reads_an_older_word_index_numbered_by_observation() {
         s.close().expect("closes");
     }
     let s = Store::open_read_only(&path, "read-only for the test".into()).expect("opens");
-    let op = GraphOp::SearchMemory(MemorySearch {
-        query: "copper leaves".into(),
-        limit: 10,
-        entity_types: vec![],
-        scope: SearchScope::All,
-        project: None,
-        resume: None,
-        budget: None,
-    });
-    let Outcome::Ranked(page) = s.read(&op).expect("searches") else {
+    let Outcome::Ranked(page) = s.read(&search_op("copper leaves", 10)).expect("searches") else {
         panic!("search_memory answers a ranked page");
     };
     let mut names: Vec<&str> = page.results.iter().map(|r| r.name.as_str()).collect();
