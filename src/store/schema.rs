@@ -117,8 +117,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 4: the word index of `search_memory`, beside the trigram indexes. One
     // row per entity (rowid = -id: its name and type) and one per
     // observation (rowid = id: its content), holding the text as
-    // `words::index_text` prepares it. Rows are filled by `build_word_index`
-    // right after this script, and then by the writer.
+    // `words::index_text` prepares it. Migration 9 makes it again, and the
+    // migrations always run to the last one in one transaction, so only
+    // that one fills it (`build_word_index`); then the writer keeps it.
     r#"
     CREATE VIRTUAL TABLE word_fts USING fts5(
         name, type, body, content = '', contentless_delete = 1,
@@ -278,7 +279,6 @@ type Step = fn(&Connection) -> Result<(), StoreError>;
 
 fn after_migration(version: u32) -> Option<Step> {
     match version {
-        4 => Some(|conn| build_word_index(conn, WordRows::ById)),
         6 => Some(super::history::adopt_existing_rows),
         8 => Some(build_trigram_index),
         9 => Some(|conn| build_word_index(conn, WordRows::Owned)),
