@@ -15,6 +15,7 @@
 //! survives power loss. [`Durability::Normal`] keeps the database consistent
 //! after a crash but may lose the last commits on power loss.
 
+mod bm25;
 mod grams;
 mod history;
 pub mod legacy;

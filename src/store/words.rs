@@ -12,10 +12,12 @@
 //!
 //! # Ranking
 //! Each distinct query word (at most [`MAX_WORDS`]) is looked up on its own,
-//! quoted, so no character of a query is ever FTS5 syntax. A hit's score for
-//! one word is the best BM25 of that word over the entity's rows (its name
-//! and type weigh 10 and 4, an observation 1), so an entity is scored by its
-//! best observations, not by how many it has. The entity's score is the sum
+//! quoted, so no character of a query is ever FTS5 syntax; only the ids of
+//! the rows that hold it are read. A hit's score for one word is the best
+//! BM25 of that word over the entity's rows, as [`super::bm25`] computes it
+//! (a word in the name weighs 10, in the type 4, in an observation 1), so an
+//! entity is scored by its best observations, not by how many it has. The
+//! entity's score is the sum
 //! over the words it matches, plus a bonus when the whole query is a
 //! substring in the official sense (`search_nodes`'s rule, so whatever
 //! `search_nodes` finds is found here too), and a large one when the query
@@ -36,9 +38,9 @@
 //! within a tier of matched words and never passes an exact name.
 //!
 //! Common words: a word held by more than `COMMON_ROWS` index rows (read
-//! from FTS5's vocabulary, which is cheap) is left out when the query has
-//! rarer words: its BM25 weight is small, and scoring every row that holds
-//! it is what would make a search slow. A query of only common words looks
+//! from FTS5's vocabulary, and remembered for a minute) is left out when
+//! the query has rarer words: its BM25 weight is small, and reading every
+//! row that holds it is what would make a search slow. A query of only common words looks
 //! for the rows that hold all of them. Either way the substring rule still
 //! applies to the whole query.
 //!
@@ -69,6 +71,7 @@ use std::collections::{HashMap, VecDeque};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
+use super::bm25::IndexStats;
 use super::grams::Grams;
 use super::read::{self, all_of, distinctive, trigrams};
 use super::word_rows::WordRows;
@@ -90,13 +93,12 @@ const HISTORY_SCHEMA: u32 = 6;
 pub const MAX_RANKED: usize = 1_000;
 /// Rankings kept for their cursors.
 pub const KEPT_RANKINGS: usize = 64;
-/// Index rows read per query word. They are read in rowid order, not best
-/// first: sorting by BM25 would score every row that holds the word, which
-/// is what made common words slow. Entity rows have negative rowids, so a
-/// word's names and types are read before its observations; below this
-/// many rows every row is read anyway, so the cut only touches words common
-/// enough that a weak observation of theirs cannot lift an entity.
-const ROWS_PER_WORD: i64 = 2_000;
+/// Index rows read per term. Only their ids are read, a fraction of a
+/// microsecond each, so a word that is not common has every row read; a
+/// query of only common words has the first this many rows that hold them
+/// all, in rowid order (entities' own rows first, then observations by
+/// entity).
+const ROWS_PER_WORD: i64 = COMMON_ROWS;
 /// Index rows whose text is checked against the substring rule, per kind
 /// (names and types, observations), in rowid order: more than this many
 /// rows only hold a query's words when they are common, and then the
@@ -402,61 +404,14 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
         return Err(StoreError::Invalid(no_project()));
     }
     let all_words = query_words(&q.query);
-    let words = rankable(conn, rankings, &all_words)?;
-    // Per entity: the best score for each word it matches.
-    let mut by_word: HashMap<i64, Vec<f64>> = HashMap::new();
-    let mut observation_rows: Vec<(i64, usize, f64)> = Vec::new();
-    let mut stmt =
-        conn.prepare_cached("SELECT rowid, rank FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
-    let phrases: Vec<String> = match &words {
-        Rankable::Rare(words) => words.iter().map(|w| quote(w)).collect(),
-        // Only common words: the rows that hold all of them, as one word.
-        Rankable::Common(words) => {
-            vec![words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")]
-        }
-    };
-    let words_len = phrases.len();
-    let numbering = rankings.word_rows();
-    for (w, phrase) in phrases.iter().enumerate() {
-        let mut rows = stmt.query(rusqlite::params![phrase, ROWS_PER_WORD])?;
-        while let Some(row) = rows.next()? {
-            let rowid: i64 = row.get(0)?;
-            // FTS5's rank is the negated BM25: lower is better.
-            let score = -row.get::<_, f64>(1)?;
-            if rowid < 0 {
-                best(&mut by_word, -rowid, w, words_len, score);
-            } else if let Some(entity) = numbering.owner(rowid) {
-                best(&mut by_word, entity, w, words_len, score);
-            } else {
-                observation_rows.push((rowid, w, score));
-            }
-        }
-    }
-    if !observation_rows.is_empty() {
-        let ids = read::array(
-            observation_rows
-                .iter()
-                .map(|(id, _, _)| Value::Integer(*id)),
-        );
-        let mut owners: HashMap<i64, i64> = HashMap::with_capacity(observation_rows.len());
-        let mut stmt =
-            conn.prepare_cached("SELECT id, entity_id FROM observations WHERE id IN rarray(?1)")?;
-        let mut rows = stmt.query([ids])?;
-        while let Some(row) = rows.next()? {
-            owners.insert(row.get(0)?, row.get(1)?);
-        }
-        for (rowid, w, score) in observation_rows {
-            if let Some(&entity) = owners.get(&rowid) {
-                best(&mut by_word, entity, w, words_len, score);
-            }
-        }
-    }
-    let substring = substring_hits(conn, rankings.grams(), numbering, &q.query)?;
+    let stats = IndexStats::read(conn)?;
+    let terms = rankable(conn, rankings, &stats, &all_words)?;
+    let matches = word_matches(conn, rankings, &terms)?;
+    let substring = substring_hits(conn, rankings, &q.query)?;
 
     // Which word hits count (see the module doc).
-    let all = words_len;
-    let matched = |scores: &Vec<f64>| scores.iter().filter(|s| **s > 0.0).count();
-    let full = by_word.values().filter(|s| matched(s) == all).count();
+    let all = terms.len();
+    let full = matches.values().filter(|m| m.count() == all).count();
     let least = if full >= q.limit as usize {
         all
     } else if all >= 3 {
@@ -464,10 +419,12 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
     } else {
         1
     };
-    let mut scores: HashMap<i64, f64> = by_word
+    // Until names and types are read, an entity's own row scores as much as
+    // such a row can.
+    let mut scores: HashMap<i64, f64> = matches
         .iter()
-        .filter(|(_, s)| matched(s) >= least)
-        .map(|(id, s)| (*id, s.iter().sum()))
+        .filter(|(_, m)| m.count() >= least)
+        .map(|(id, m)| (*id, m.score(&terms, &stats, None)))
         .collect();
     let mut substring_by_entity: HashMap<i64, bool> = HashMap::new();
     for (id, in_name) in substring {
@@ -517,7 +474,7 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
         if literal.contains(&id) {
             all
         } else {
-            by_word.get(&id).map_or(0, matched)
+            matches.get(&id).map_or(0, Matched::count)
         }
     };
     let mut candidates: Vec<(i64, f64)> = scores.iter().map(|(id, s)| (*id, *s)).collect();
@@ -561,6 +518,11 @@ fn rank(conn: &Connection, rankings: &Rankings, q: &MemorySearch) -> Result<Vec<
             continue;
         }
         let mut score = scores.get(&id).copied().unwrap_or(0.0);
+        if let Some(m) = matches.get(&id).filter(|m| m.own_row != 0) {
+            // The name and type are known now: their rows score exactly.
+            score += m.score(&terms, &stats, Some((&name, &entity_type)))
+                - m.score(&terms, &stats, None);
+        }
         if own.contains(&id) {
             score *= PROJECT_BOOST;
         }
@@ -642,15 +604,6 @@ fn no_project() -> LimitError {
     }
 }
 
-fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: usize, score: f64) {
-    let scores = by_word.entry(entity).or_insert_with(|| vec![0.0; words]);
-    // A match always counts, even one BM25 scores at zero.
-    let score = score.max(f64::MIN_POSITIVE);
-    if scores[word] < score {
-        scores[word] = score;
-    }
-}
-
 /// The entities `search_nodes` would find for `query`, each with whether
 /// the query is in its name or type. Names and types are checked among the
 /// rows the trigram index gives, at most [`SUBSTRING_ROWS`]; observations
@@ -660,14 +613,16 @@ fn best(by_word: &mut HashMap<i64, Vec<f64>>, entity: i64, word: usize, words: u
 /// first [`MAX_RANKED`] rows of each kind.
 fn substring_hits(
     conn: &Connection,
-    layout: Grams,
-    numbering: WordRows,
+    rankings: &Rankings,
     query: &str,
 ) -> Result<Vec<(i64, bool)>, StoreError> {
+    let (layout, numbering) = (rankings.grams(), rankings.word_rows());
     let needle = query.to_lowercase();
     let grams = trigrams(&needle);
     let picked = all_of(&with_spanning(&grams));
-    let phrase = observation_phrase(&needle);
+    let phrase = observation_phrase(&needle, |last| {
+        word_rows(conn, rankings, last).is_ok_and(|rows| rows > COMMON_ROWS)
+    });
     let (entity_rows, observation_rows) = if grams.is_empty() {
         (String::new(), String::new())
     } else {
@@ -750,14 +705,19 @@ fn with_spanning(grams: &[String]) -> Vec<String> {
 /// One substring hit is given up for speed, since reading every row that
 /// holds the later words is what made a search of common words slow: an
 /// observation that holds the query only from inside a longer first word
-/// (`ello world` in `hello world`). Names and types do not lose it. A first
-/// word that is not plain is left to the substring check (the phrase then
-/// starts at the second word).
+/// (`ello world` in `hello world`); and, when the last word is common
+/// (more than [`COMMON_ROWS`] rows hold it), one that holds the query only
+/// inside a longer last word (`hello wor` in `hello world`, with `wor`
+/// common): FTS5 expands a prefix by merging the whole posting list of
+/// every word it starts, where a whole word is sought, so a common last
+/// word made a search ten times slower. Names and types lose neither. A
+/// first word that is not plain is left to the substring check (the
+/// phrase then starts at the second word).
 ///
 /// `None` when the words do not narrow enough (one word, a last word under
 /// three characters) or the words after the first hold characters the word index
 /// treats otherwise (`_ - .`).
-fn observation_phrase(needle: &str) -> Option<String> {
+fn observation_phrase(needle: &str, last_is_common: impl FnOnce(&str) -> bool) -> Option<String> {
     let words: Vec<&str> = needle.split(' ').collect();
     if words.len() < 2 || words.iter().any(|w| w.is_empty()) {
         return None;
@@ -776,7 +736,8 @@ fn observation_phrase(needle: &str) -> Option<String> {
     } else {
         &words[1..]
     };
-    Some(format!("{}*", quote(&phrase.join(" "))))
+    let prefix = if last_is_common(last) { "" } else { "*" };
+    Some(format!("{}{prefix}", quote(&phrase.join(" "))))
 }
 
 /// Words that match in more index rows than this are too common to rank
@@ -784,31 +745,166 @@ fn observation_phrase(needle: &str) -> Option<String> {
 /// scoring every row that holds them is what would make a search slow).
 const COMMON_ROWS: i64 = 10_000;
 
-/// The query words to score.
-enum Rankable {
-    /// The words found in at most [`COMMON_ROWS`] rows (or in none).
-    Rare(Vec<String>),
-    /// Every word is common: they are looked up together, as rows holding
-    /// them all.
-    Common(Vec<String>),
+/// What the word index is asked for one query word, or for a query of only
+/// common words, all of them at once.
+#[derive(Debug)]
+struct Term {
+    /// The FTS5 query: each word quoted.
+    phrase: String,
+    /// The words, each with its inverse document frequency.
+    words: Vec<(String, f64)>,
 }
 
+/// The query words to score (see the module doc on common words): each
+/// word held by at most [`COMMON_ROWS`] rows (or by none) as a term of its
+/// own; when every word is common, one term that asks for rows holding them
+/// all. At most [`MAX_WORDS`] terms, so a term is a bit of a `u16`.
 fn rankable(
     conn: &Connection,
     rankings: &Rankings,
+    stats: &IndexStats,
     words: &[String],
-) -> Result<Rankable, StoreError> {
-    let mut rare = Vec::new();
+) -> Result<Vec<Term>, StoreError> {
+    let mut counted = Vec::with_capacity(words.len());
     for word in words {
-        if word_rows(conn, rankings, word)? <= COMMON_ROWS {
-            rare.push(word.clone());
+        let rows = word_rows(conn, rankings, word)?;
+        counted.push((word.clone(), rows, stats.idf(rows)));
+    }
+    let rare: Vec<Term> = counted
+        .iter()
+        .filter(|(_, rows, _)| *rows <= COMMON_ROWS)
+        .map(|(word, _, idf)| Term {
+            phrase: quote(word),
+            words: vec![(word.clone(), *idf)],
+        })
+        .collect();
+    if !rare.is_empty() || counted.is_empty() {
+        return Ok(rare);
+    }
+    Ok(vec![Term {
+        phrase: counted
+            .iter()
+            .map(|(w, _, _)| quote(w))
+            .collect::<Vec<_>>()
+            .join(" "),
+        words: counted.into_iter().map(|(w, _, idf)| (w, idf)).collect(),
+    }])
+}
+
+/// The terms an entity matched: bit `i` stands for `terms[i]`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Matched {
+    /// Terms one of its observations holds.
+    observations: u16,
+    /// Terms its own row (name and type) holds.
+    own_row: u16,
+}
+
+impl Matched {
+    /// How many terms it matched.
+    fn count(&self) -> usize {
+        (self.observations | self.own_row).count_ones() as usize
+    }
+
+    /// Its score: per term, the best of its rows (see [`super::bm25`]). An
+    /// own row scores from `name_and_type` when they are given, else as
+    /// much as it can.
+    fn score(
+        &self,
+        terms: &[Term],
+        stats: &IndexStats,
+        name_and_type: Option<(&str, &str)>,
+    ) -> f64 {
+        let tokens = |text: &str| -> Vec<String> {
+            index_text(&fold(text))
+                .split(' ')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let own = name_and_type.map(|(name, entity_type)| (tokens(name), tokens(entity_type)));
+        let mut total = 0.0;
+        for (i, term) in terms.iter().enumerate() {
+            let bit = 1u16 << i;
+            let mut best: f64 = 0.0;
+            if self.observations & bit != 0 {
+                best = term
+                    .words
+                    .iter()
+                    .map(|(_, idf)| stats.observation_row(*idf))
+                    .sum();
+            }
+            if self.own_row & bit != 0 {
+                let row: f64 = term
+                    .words
+                    .iter()
+                    .map(|(word, idf)| match &own {
+                        Some((name, entity_type)) => {
+                            let word = fold(word);
+                            let count = |ts: &[String]| ts.iter().filter(|t| **t == word).count();
+                            stats.entity_row(
+                                *idf,
+                                count(name),
+                                count(entity_type),
+                                name.len() + entity_type.len(),
+                            )
+                        }
+                        None => stats.entity_row_bound(*idf),
+                    })
+                    .sum();
+                best = best.max(row);
+            }
+            total += best;
+        }
+        total
+    }
+}
+
+/// The entities the terms match, each with the terms it matched. Only row
+/// ids are read from the index, every row of a term up to [`ROWS_PER_WORD`]:
+/// that is what keeps a search fast (see [`super::bm25`]).
+fn word_matches(
+    conn: &Connection,
+    rankings: &Rankings,
+    terms: &[Term],
+) -> Result<HashMap<i64, Matched>, StoreError> {
+    let mut matches: HashMap<i64, Matched> = HashMap::new();
+    let mut unowned: Vec<(i64, u16)> = Vec::new();
+    let numbering = rankings.word_rows();
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
+    for (i, term) in terms.iter().enumerate() {
+        let bit = 1u16 << i;
+        let mut rows = stmt.query(rusqlite::params![term.phrase, ROWS_PER_WORD])?;
+        while let Some(row) = rows.next()? {
+            let rowid: i64 = row.get(0)?;
+            if rowid < 0 {
+                matches.entry(-rowid).or_default().own_row |= bit;
+            } else if let Some(entity) = numbering.owner(rowid) {
+                matches.entry(entity).or_default().observations |= bit;
+            } else {
+                unowned.push((rowid, bit));
+            }
         }
     }
-    Ok(if rare.is_empty() && !words.is_empty() {
-        Rankable::Common(words.to_vec())
-    } else {
-        Rankable::Rare(rare)
-    })
+    if !unowned.is_empty() {
+        // An older numbering: the rows name observations, whose entities
+        // are looked up.
+        let ids = read::array(unowned.iter().map(|(id, _)| Value::Integer(*id)));
+        let mut owners: HashMap<i64, i64> = HashMap::with_capacity(unowned.len());
+        let mut stmt =
+            conn.prepare_cached("SELECT id, entity_id FROM observations WHERE id IN rarray(?1)")?;
+        let mut rows = stmt.query([ids])?;
+        while let Some(row) = rows.next()? {
+            owners.insert(row.get(0)?, row.get(1)?);
+        }
+        for (rowid, bit) in unowned {
+            if let Some(&entity) = owners.get(&rowid) {
+                matches.entry(entity).or_default().observations |= bit;
+            }
+        }
+    }
+    Ok(matches)
 }
 
 /// How many rows of the word index hold `word`, from the short memory of
