@@ -185,9 +185,19 @@ pub struct Rankings {
     /// read-only, may lack the word index or history.
     schema: u32,
     inner: RefCell<RankingsInner>,
-    /// Word → (rows holding it, when that was read). Counts only decide
-    /// which words are common, so a minute-old count is good enough.
-    word_rows: RefCell<HashMap<String, (i64, std::time::Instant)>>,
+    /// Word (folded) → what is known of the rows holding it, and since
+    /// when. Counts decide which words are common and weigh only common
+    /// words, so a minute-old count is good enough.
+    word_rows: RefCell<HashMap<String, (Holding, std::time::Instant)>>,
+}
+
+/// What is known of how many rows of the word index hold a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holding {
+    /// Exactly this many (FTS5's vocabulary said so).
+    Exactly(i64),
+    /// More than [`COMMON_ROWS`] (reading them stopped there).
+    Common,
 }
 
 /// How long a word's row count is reused.
@@ -233,6 +243,30 @@ impl Rankings {
                 kept: VecDeque::new(),
             }),
             word_rows: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// What is remembered, and still fresh, of the rows holding `word`.
+    fn holding(&self, word: &str) -> Option<Holding> {
+        let cache = self.word_rows.borrow();
+        let (holding, at) = cache.get(&fold(word))?;
+        (at.elapsed() < WORD_ROWS_TTL).then_some(*holding)
+    }
+
+    fn remember(&self, word: &str, holding: Holding) {
+        let mut cache = self.word_rows.borrow_mut();
+        if cache.len() >= WORD_ROWS_KEPT {
+            cache.clear();
+        }
+        cache.insert(fold(word), (holding, std::time::Instant::now()));
+    }
+
+    /// Whether `word` was found common a short while ago.
+    fn known_common(&self, word: &str) -> bool {
+        match self.holding(word) {
+            Some(Holding::Common) => true,
+            Some(Holding::Exactly(rows)) => rows > COMMON_ROWS,
+            None => false,
         }
     }
 
@@ -620,9 +654,9 @@ fn substring_hits(
     let needle = query.to_lowercase();
     let grams = trigrams(&needle);
     let picked = all_of(&with_spanning(&grams));
-    let phrase = observation_phrase(&needle, |last| {
-        word_rows(conn, rankings, last).is_ok_and(|rows| rows > COMMON_ROWS)
-    });
+    // The query's words were all looked up by then, so whether the last one
+    // is common is known.
+    let phrase = observation_phrase(&needle, |last| rankings.known_common(last));
     let (entity_rows, observation_rows) = if grams.is_empty() {
         (String::new(), String::new())
     } else {
@@ -683,14 +717,26 @@ fn substring_hits(
     Ok(hits)
 }
 
-/// The trigrams a candidate row must hold: the most distinctive few, and
-/// those that span a space between two words (`r a` of `cur and`), which
-/// say that the words are next to each other.
+/// The trigrams a candidate row must hold: for a query of several words the
+/// two most distinctive and the most distinctive of those that span a space
+/// between two words (`r a` of `cur and`), which say that the words are next
+/// to each other; for one word, the [`read::REQUIRED`] most distinctive.
+/// Each posting list more costs more than the candidates it saves: on the
+/// search benchmark's names, two and one spanning took half the time of three
+/// and every spanning one at p50, and a sixth at p99.
 fn with_spanning(grams: &[String]) -> Vec<String> {
-    let mut picked = distinctive(grams, read::REQUIRED);
-    for gram in grams {
-        if gram.chars().nth(1) == Some(' ') && !picked.contains(gram) {
-            picked.push(gram.clone());
+    let spanning: Vec<String> = grams
+        .iter()
+        .filter(|g| g.chars().nth(1) == Some(' '))
+        .cloned()
+        .collect();
+    if spanning.is_empty() {
+        return distinctive(grams, read::REQUIRED);
+    }
+    let mut picked = distinctive(grams, 2);
+    for gram in distinctive(&spanning, 1) {
+        if !picked.contains(&gram) {
+            picked.push(gram);
         }
     }
     picked
@@ -753,41 +799,66 @@ struct Term {
     phrase: String,
     /// The words, each with its inverse document frequency.
     words: Vec<(String, f64)>,
+    /// The rows that hold it, when they have been read already.
+    rows: Option<Vec<i64>>,
 }
 
 /// The query words to score (see the module doc on common words): each
 /// word held by at most [`COMMON_ROWS`] rows (or by none) as a term of its
 /// own; when every word is common, one term that asks for rows holding them
 /// all. At most [`MAX_WORDS`] terms, so a term is a bit of a `u16`.
+///
+/// A word's rows are read to count them, up to one more than
+/// [`COMMON_ROWS`]: that costs less than FTS5's vocabulary, which counts by
+/// reading the whole posting list, and the rows of a word that is not common
+/// are the ones to score anyway. A word found common is remembered for a
+/// while ([`Rankings`]), so its rows are not read again and again.
 fn rankable(
     conn: &Connection,
     rankings: &Rankings,
     stats: &IndexStats,
     words: &[String],
 ) -> Result<Vec<Term>, StoreError> {
-    let mut counted = Vec::with_capacity(words.len());
+    let mut rare = Vec::new();
+    let mut common = Vec::new();
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
     for word in words {
-        let rows = word_rows(conn, rankings, word)?;
-        counted.push((word.clone(), rows, stats.idf(rows)));
+        if rankings.known_common(word) {
+            common.push(word);
+            continue;
+        }
+        let phrase = quote(word);
+        let rows: Vec<i64> = stmt
+            .query_map(rusqlite::params![phrase, COMMON_ROWS + 1], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let holding = rows.len() as i64;
+        if holding > COMMON_ROWS {
+            rankings.remember(word, Holding::Common);
+            common.push(word);
+        } else {
+            rare.push(Term {
+                phrase,
+                words: vec![(word.clone(), stats.idf(holding))],
+                rows: Some(rows),
+            });
+        }
     }
-    let rare: Vec<Term> = counted
-        .iter()
-        .filter(|(_, rows, _)| *rows <= COMMON_ROWS)
-        .map(|(word, _, idf)| Term {
-            phrase: quote(word),
-            words: vec![(word.clone(), *idf)],
-        })
-        .collect();
-    if !rare.is_empty() || counted.is_empty() {
+    if !rare.is_empty() || common.is_empty() {
         return Ok(rare);
+    }
+    let mut counted = Vec::with_capacity(common.len());
+    for word in common {
+        counted.push((word.clone(), stats.idf(word_rows(conn, rankings, word)?)));
     }
     Ok(vec![Term {
         phrase: counted
             .iter()
-            .map(|(w, _, _)| quote(w))
+            .map(|(w, _)| quote(w))
             .collect::<Vec<_>>()
             .join(" "),
-        words: counted.into_iter().map(|(w, _, idf)| (w, idf)).collect(),
+        words: counted,
+        rows: None,
     }])
 }
 
@@ -875,9 +946,17 @@ fn word_matches(
         conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
     for (i, term) in terms.iter().enumerate() {
         let bit = 1u16 << i;
-        let mut rows = stmt.query(rusqlite::params![term.phrase, ROWS_PER_WORD])?;
-        while let Some(row) = rows.next()? {
-            let rowid: i64 = row.get(0)?;
+        let fetched;
+        let rows = match &term.rows {
+            Some(rows) => rows,
+            None => {
+                fetched = stmt
+                    .query_map(rusqlite::params![term.phrase, ROWS_PER_WORD], |r| r.get(0))?
+                    .collect::<Result<Vec<i64>, _>>()?;
+                &fetched
+            }
+        };
+        for &rowid in rows {
             if rowid < 0 {
                 matches.entry(-rowid).or_default().own_row |= bit;
             } else if let Some(entity) = numbering.owner(rowid) {
@@ -908,26 +987,18 @@ fn word_matches(
 }
 
 /// How many rows of the word index hold `word`, from the short memory of
-/// [`Rankings`] when it is fresh.
+/// [`Rankings`] when it is fresh, else from FTS5's vocabulary.
 fn word_rows(conn: &Connection, rankings: &Rankings, word: &str) -> Result<i64, StoreError> {
-    // The index folds diacritics; a word it folds differently counts as rare.
-    let folded = fold(word);
-    let now = std::time::Instant::now();
-    let mut cache = rankings.word_rows.borrow_mut();
-    if let Some((rows, at)) = cache.get(&folded) {
-        if now.duration_since(*at) < WORD_ROWS_TTL {
-            return Ok(*rows);
-        }
+    if let Some(Holding::Exactly(rows)) = rankings.holding(word) {
+        return Ok(rows);
     }
+    // The index folds diacritics; a word it folds differently counts as rare.
     let rows: i64 = conn
         .prepare_cached("SELECT doc FROM temp.word_vocab WHERE term = ?1")?
-        .query_row([&folded], |r| r.get(0))
+        .query_row([fold(word)], |r| r.get(0))
         .optional()?
         .unwrap_or(0);
-    if cache.len() >= WORD_ROWS_KEPT {
-        cache.clear();
-    }
-    cache.insert(folded, (rows, now));
+    rankings.remember(word, Holding::Exactly(rows));
     Ok(rows)
 }
 
