@@ -40,11 +40,11 @@
 //! way the boost reorders hits within a tier of matched words and never
 //! passes an exact name.
 //!
-//! Common words: a word held by more than `COMMON_ROWS` index rows (read
-//! from FTS5's vocabulary, and remembered for a minute) is left out when
-//! the query has rarer words: its BM25 weight is small, and reading every
-//! row that holds it is what would make a search slow. A query of only common words looks
-//! for the rows that hold all of them. Either way the substring rule still
+//! Common words: a word held by more than `COMMON_ROWS` index rows (found
+//! by reading its rows up to one more, and then remembered for a minute) is
+//! left out when the query has rarer words: its BM25 weight is small, and
+//! reading every row that holds it is what would make a search slow. A
+//! query of only common words looks for the rows that hold all of them. Either way the substring rule still
 //! applies to the whole query.
 //!
 //! # Paging
