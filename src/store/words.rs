@@ -759,8 +759,8 @@ fn substring_hits(
 /// between two words (`r a` of `cur and`), which say that the words are next
 /// to each other; for one word, the [`read::REQUIRED`] most distinctive.
 /// Each posting list more costs more than the candidates it saves: on the
-/// search benchmark's names, two and one spanning took half the time of three
-/// and every spanning one at p50, and a sixth at p99.
+/// search benchmark's names, two and one spanning took 0.10 ms at p50 and
+/// 0.3 ms at p99, three and every spanning one 0.22 ms and 2 ms.
 fn with_spanning(grams: &[String]) -> Vec<String> {
     let spanning: Vec<String> = grams
         .iter()
