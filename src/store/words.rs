@@ -858,17 +858,13 @@ fn rankable(
 ) -> Result<Vec<Term>, StoreError> {
     let mut rare = Vec::new();
     let mut common = Vec::new();
-    let mut stmt =
-        conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
     for word in words {
         if rankings.known_common(word) {
             common.push(word);
             continue;
         }
         let phrase = quote(word);
-        let rows: Vec<i64> = stmt
-            .query_map(rusqlite::params![phrase, COMMON_ROWS + 1], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let rows = term_rows(conn, &phrase, COMMON_ROWS + 1)?;
         let holding = rows.len() as i64;
         if holding > COMMON_ROWS {
             rankings.remember(word, Holding::Common);
@@ -897,6 +893,17 @@ fn rankable(
         words: counted,
         rows: None,
     }])
+}
+
+/// The ids of the first `limit` rows of the word index that match the FTS5
+/// query `phrase`, in rowid order.
+fn term_rows(conn: &Connection, phrase: &str, limit: i64) -> Result<Vec<i64>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
+    let rows = stmt
+        .query_map(rusqlite::params![phrase, limit], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
 }
 
 /// The terms an entity matched: bit `i` stands for `terms[i]`.
@@ -979,17 +986,13 @@ fn word_matches(
     let mut matches: HashMap<i64, Matched> = HashMap::new();
     let mut unowned: Vec<(i64, u16)> = Vec::new();
     let numbering = rankings.word_rows();
-    let mut stmt =
-        conn.prepare_cached("SELECT rowid FROM word_fts WHERE word_fts MATCH ?1 LIMIT ?2")?;
     for (i, term) in terms.iter().enumerate() {
         let bit = 1u16 << i;
         let fetched;
         let rows = match &term.rows {
             Some(rows) => rows,
             None => {
-                fetched = stmt
-                    .query_map(rusqlite::params![term.phrase, ROWS_PER_WORD], |r| r.get(0))?
-                    .collect::<Result<Vec<i64>, _>>()?;
+                fetched = term_rows(conn, &term.phrase, ROWS_PER_WORD)?;
                 &fetched
             }
         };
