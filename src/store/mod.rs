@@ -26,6 +26,7 @@ mod preflight;
 mod read;
 mod record;
 mod schema;
+mod search_rows;
 mod snapshot;
 mod tokens;
 mod word_rows;

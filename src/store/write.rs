@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::search_rows::SearchRows;
 use super::word_rows::WordRows;
 use super::{grams, StoreError};
 use crate::model::{
@@ -166,6 +167,7 @@ fn import(
         }
     }
     report.entities_merged = merged.len();
+    writer.finish()?;
     let mut insert = conn.prepare_cached(INSERT_RELATION)?;
     for r in relations {
         let (Some(from), Some(to)) = (entity_id(conn, &r.from)?, entity_id(conn, &r.to)?) else {
@@ -201,10 +203,6 @@ fn create_entities(
          VALUES (?1, ?2, ?3, ?3, ?4, ?5)
          ON CONFLICT (name) DO NOTHING",
     )?;
-    let mut index = conn.prepare_cached(grams::INDEX_ENTITY)?;
-    let mut words = conn.prepare_cached(
-        "INSERT INTO word_fts (rowid, name, type, body) VALUES (-?1, ?2, ?3, '')",
-    )?;
     let mut writer = ObservationWriter::new(conn)?;
     for entity in entities {
         let fresh = seen.insert(entity.name.as_str())
@@ -225,15 +223,7 @@ fn create_entities(
             continue;
         }
         let id = conn.last_insert_rowid();
-        index.execute(params![
-            id,
-            grams::entity_text(&entity.name, &entity.entity_type)
-        ])?;
-        words.execute(params![
-            id,
-            super::words::index_text(&entity.name),
-            super::words::index_text(&entity.entity_type)
-        ])?;
+        writer.search.entity(id, &entity.name, &entity.entity_type);
         let mut observations = Vec::with_capacity(entity.observations.len());
         for content in &entity.observations {
             if writer.add(id, content, at)? {
@@ -246,15 +236,17 @@ fn create_entities(
             observations,
         });
     }
+    writer.finish()?;
     Ok(result)
 }
 
-/// The statements that add an observation and index it, prepared once per
-/// call rather than looked up once per observation.
+/// Adds observations, with the statement prepared once per call rather
+/// than looked up once per observation, and gathers the rows they (and the
+/// call's new entities) add to the search indexes; [`Self::finish`] writes
+/// those.
 struct ObservationWriter<'c> {
     insert: rusqlite::CachedStatement<'c>,
-    index: rusqlite::CachedStatement<'c>,
-    words: rusqlite::CachedStatement<'c>,
+    search: SearchRows,
     conn: &'c Connection,
 }
 
@@ -266,10 +258,7 @@ impl<'c> ObservationWriter<'c> {
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (entity_id, content) DO NOTHING",
             )?,
-            index: conn.prepare_cached(grams::INDEX_OBSERVATION)?,
-            words: conn.prepare_cached(
-                "INSERT INTO word_fts (rowid, name, type, body) VALUES (?1, '', '', ?2)",
-            )?,
+            search: SearchRows::default(),
             conn,
         })
     }
@@ -286,13 +275,14 @@ impl<'c> ObservationWriter<'c> {
         );
         if added {
             let id = self.conn.last_insert_rowid();
-            self.index.execute(params![id, content.to_lowercase()])?;
-            self.words.execute(params![
-                WordRows::Owned.observation_rowid(entity_id, id)?,
-                super::words::index_text(content)
-            ])?;
+            self.search.observation(entity_id, id, content)?;
         }
         Ok(added)
+    }
+
+    /// Writes the gathered search-index rows.
+    fn finish(self) -> Result<(), StoreError> {
+        self.search.write(self.conn)
     }
 }
 
@@ -371,6 +361,7 @@ fn add_observations(
             added,
         });
     }
+    writer.finish()?;
     Ok(results)
 }
 
@@ -493,40 +484,17 @@ fn delete_relations(
     Ok(report)
 }
 
-/// Adds entity `id`'s rows to the search indexes (for a row put back).
-pub(super) fn index_entity(
-    conn: &Connection,
-    id: i64,
-    name: &str,
-    entity_type: &str,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(grams::INDEX_ENTITY)?
-        .execute(params![id, grams::entity_text(name, entity_type)])?;
-    conn.prepare_cached("INSERT INTO word_fts (rowid, name, type, body) VALUES (-?1, ?2, ?3, '')")?
-        .execute(params![
-            id,
-            super::words::index_text(name),
-            super::words::index_text(entity_type)
-        ])?;
-    Ok(())
-}
-
 /// Adds the rows of observation `id` of entity `entity_id` to the search
-/// indexes (for a row put back or rewritten in place).
+/// indexes (for a row rewritten in place).
 pub(super) fn index_observation(
     conn: &Connection,
     entity_id: i64,
     id: i64,
     content: &str,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(grams::INDEX_OBSERVATION)?
-        .execute(params![id, content.to_lowercase()])?;
-    conn.prepare_cached("INSERT INTO word_fts (rowid, name, type, body) VALUES (?1, '', '', ?2)")?
-        .execute(params![
-            WordRows::Owned.observation_rowid(entity_id, id)?,
-            super::words::index_text(content)
-        ])?;
-    Ok(())
+    let mut rows = SearchRows::default();
+    rows.observation(entity_id, id, content)?;
+    rows.write(conn)
 }
 
 /// Removes the rows of observation `id` of entity `entity_id` from the

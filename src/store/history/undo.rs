@@ -16,7 +16,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::summary::count;
 use super::{archive_entity, archive_observation, archive_relation, BEFORE_HISTORY};
 use crate::model::Undone;
-use crate::store::write::{index_entity, index_observation, unindex_observation};
+use crate::store::search_rows::SearchRows;
+use crate::store::write::{index_observation, unindex_observation};
 use crate::store::StoreError;
 
 /// Replaces `old` by `new` on `entity_name` in place, as change `change`.
@@ -360,6 +361,7 @@ pub(crate) fn undo(
         restored.observations += 1;
     }
     // Bring back what it ended: entities first, so the rest has its ends.
+    let mut search = SearchRows::default();
     for rowid in &plan.ended_entities {
         let row: (i64, String, String, i64, i64) = conn
             .prepare_cached(
@@ -377,7 +379,7 @@ pub(crate) fn undo(
             )?
             .execute(params![id, name, entity_type, created_at, updated_at, change])?;
         if inserted == 1 {
-            index_entity(conn, id, &name, &entity_type)?;
+            search.entity(id, &name, &entity_type);
             restored.entities += 1;
         } else {
             skipped += 1;
@@ -404,12 +406,13 @@ pub(crate) fn undo(
             )?
             .execute(params![id, entity, content, created_at, change])?;
         if inserted == 1 {
-            index_observation(conn, entity, id, &content)?;
+            search.observation(entity, id, &content)?;
             restored.observations += 1;
         } else {
             skipped += 1;
         }
     }
+    search.write(conn)?;
     for rowid in &plan.ended_relations {
         let (id, from, to, relation_type, created_at): (i64, i64, i64, String, i64) = conn
             .prepare_cached(
