@@ -377,18 +377,45 @@ impl Actor {
 
     /// Runs the writes in one transaction, then answers them all.
     fn commit(&mut self, writes: Vec<QueuedWrite>) {
-        if writes.is_empty() {
-            return;
+        let results = match writes.as_slice() {
+            [] => return,
+            [write] => vec![self.commit_alone(write)],
+            writes => self.commit_together(writes),
+        };
+        self.writes
+            .last_millis
+            .store(crate::store::now_millis(), Ordering::Relaxed);
+        self.writes.dirty.store(true, Ordering::Relaxed);
+        for (write, result) in writes.into_iter().zip(results) {
+            if result.is_ok() {
+                // No subscriber is not an error: nobody is listening.
+                let _ = self.changes.send(Change {
+                    origin: write.origin,
+                });
+            }
+            let _ = write.reply.send(result);
         }
-        let results = match self.store.batch() {
+    }
+
+    /// A lone write is a transaction of its own, with no savepoint to pay
+    /// for: the transaction is its atomicity.
+    fn commit_alone(&mut self, write: &QueuedWrite) -> Result<Outcome, OpError> {
+        let author = author_of(write, &self.local_user);
+        let request_id = write.request_id.map(u128::to_be_bytes);
+        self.store
+            .apply_alone(&write.op, &author, request_id.as_ref().map(|id| &id[..]))
+            .map_err(op_error)
+    }
+
+    /// Writes that queued up together: one transaction, each request in a
+    /// savepoint of its own, so one that fails leaves the others standing.
+    fn commit_together(&mut self, writes: &[QueuedWrite]) -> Vec<Result<Outcome, OpError>> {
+        match self.store.batch() {
             Ok(mut batch) => {
                 let results: Vec<Result<Outcome, OpError>> = writes
                     .iter()
                     .map(|w| {
-                        let mut author = (*w.author).clone();
-                        if author.actor.is_none() {
-                            author.actor.clone_from(&self.local_user);
-                        }
+                        let author = author_of(w, &self.local_user);
                         let result = match w.request_id {
                             Some(id) => batch.apply_once(&id.to_be_bytes(), &w.op, &author),
                             None => batch.apply_as(&w.op, &author),
@@ -408,21 +435,18 @@ impl Actor {
                 let failure = op_error(e);
                 writes.iter().map(|_| Err(failure.clone())).collect()
             }
-        };
-        self.writes
-            .last_millis
-            .store(crate::store::now_millis(), Ordering::Relaxed);
-        self.writes.dirty.store(true, Ordering::Relaxed);
-        for (write, result) in writes.into_iter().zip(results) {
-            if result.is_ok() {
-                // No subscriber is not an error: nobody is listening.
-                let _ = self.changes.send(Change {
-                    origin: write.origin,
-                });
-            }
-            let _ = write.reply.send(result);
         }
     }
+}
+
+/// Who a write is credited to: its session's author, or else the user this
+/// daemon runs as.
+fn author_of(write: &QueuedWrite, local_user: &Option<String>) -> Author {
+    let mut author = (*write.author).clone();
+    if author.actor.is_none() {
+        author.actor.clone_from(local_user);
+    }
+    author
 }
 
 fn op_error(e: StoreError) -> OpError {

@@ -1412,6 +1412,44 @@ fn a_failing_request_rolls_back_alone() {
 }
 
 #[test]
+fn a_lone_write_is_atomic_and_applied_once_per_request_id() {
+    let mut s = store();
+    let author = Author::default();
+    let create_x = GraphOp::CreateEntities(vec![entity("X", "t", &["o"])]);
+    let first = s
+        .apply_alone(&create_x, &author, Some(b"req-1"))
+        .expect("applies");
+    let again = s
+        .apply_alone(&create_x, &author, Some(b"req-1"))
+        .expect("answers");
+    assert_eq!(again, first, "the retry gets the first answer");
+    assert_eq!(graph(&mut s).entities, [entity("X", "t", &["o"])]);
+    assert_eq!(retry_records(&s), 1);
+
+    // A write that fails part way leaves nothing. Entity ids from 2^31 on
+    // cannot number a word-index row, so a create past one writes its
+    // entity and observation rows, then fails on the index rows.
+    s.connection()
+        .execute(
+            "INSERT INTO entities (id, name, entity_type, created_at, updated_at, created_change)
+             VALUES (2147483647, 'Last', 't', 0, 0, 1)",
+            [],
+        )
+        .expect("inserts the highest entity id the index can number");
+    let changes = count_rows(&s, "changes");
+    let past = GraphOp::CreateEntities(vec![entity("Past", "t", &["findable words"])]);
+    assert!(matches!(
+        s.apply_alone(&past, &author, Some(b"req-2")),
+        Err(StoreError::Refused(_))
+    ));
+    assert_eq!(names(&graph(&mut s)), ["X", "Last"]);
+    assert_eq!(count_rows(&s, "observations"), 1);
+    assert_eq!(count_rows(&s, "changes"), changes);
+    assert_eq!(retry_records(&s), 1);
+    assert!(found(&mut s, "findable").is_empty());
+}
+
+#[test]
 fn apply_once_applies_a_request_id_once() {
     let mut s = store();
     let create_x = GraphOp::CreateEntities(vec![entity("X", "t", &["o"])]);
