@@ -89,9 +89,17 @@ fn observations_added(results: &[AddedObservations]) -> Written {
 /// structured copy are the same object.
 fn graph_written(graph: &Graph) -> Written {
     let value = views::graph(graph);
+    let size = views::graph_size(graph);
+    // The indented form adds about a line of indentation per item.
+    let items = graph.relations.len()
+        + graph
+            .entities
+            .iter()
+            .map(|e| 6 + e.observations.len())
+            .sum::<usize>();
     Written {
-        texts: vec![views::pretty(&value)],
-        structured: views::compact(&value),
+        texts: vec![views::pretty_sized(&value, size + items * 10)],
+        structured: views::compact_sized(&value, size),
     }
 }
 

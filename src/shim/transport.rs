@@ -181,6 +181,10 @@ fn take_raw(content: &mut Option<Value>) -> Option<String> {
     Some(json)
 }
 
+/// The bytes of a tool result's line besides its texts and structured
+/// content: the JSON-RPC frame, the content blocks, the line's end.
+const LINE_FRAME: usize = 512;
+
 /// One outgoing message as its line.
 fn encode(mut item: TxJsonRpcMessage<RoleServer>) -> serde_json::Result<String> {
     let JsonRpcMessage::Response(response) = &mut item else {
@@ -193,21 +197,33 @@ fn encode(mut item: TxJsonRpcMessage<RoleServer>) -> serde_json::Result<String> 
             Ok(value.to_string())
         }
         ServerResult::CallToolResult(result) => {
-            let Some(raw) = take_raw(&mut result.structured_content) else {
-                return serde_json::to_string(&item);
+            let raw = take_raw(&mut result.structured_content);
+            // The texts are escaped into the line, which makes them longer by
+            // the quotes and line breaks they hold; a large answer's line is
+            // written into one buffer, with room for the raw part and the
+            // line's end, instead of one that doubles as it fills.
+            let texts: usize = result
+                .content
+                .iter()
+                .filter_map(|c| c.as_text())
+                .map(|t| t.text.len())
+                .sum();
+            let raw_len = raw.as_ref().map_or(0, String::len);
+            let mut line = Vec::with_capacity(texts + texts / 8 + raw_len + LINE_FRAME);
+            serde_json::to_writer(&mut line, &item)?;
+            // serde_json writes only UTF-8.
+            let mut line = String::from_utf8(line).map_err(serde::ser::Error::custom)?;
+            let Some(raw) = raw else {
+                return Ok(line);
             };
-            let line = serde_json::to_string(&item)?;
             // The mark holds NUL, which serde_json escapes, so its quoted form
             // is found nowhere but where it was put: in any other string the
             // quote before it would be escaped.
             let mark = serde_json::to_string(RAW_MARK)?;
             match line.rfind(&mark) {
                 Some(at) => {
-                    let mut spliced = String::with_capacity(line.len() + raw.len());
-                    spliced.push_str(&line[..at]);
-                    spliced.push_str(&raw);
-                    spliced.push_str(&line[at + mark.len()..]);
-                    Ok(spliced)
+                    line.replace_range(at..at + mark.len(), &raw);
+                    Ok(line)
                 }
                 None => Err(serde::ser::Error::custom(
                     "the written structured content lost its place",

@@ -161,15 +161,55 @@ pub(super) struct PageJson<'a> {
 
 /// `JSON.stringify(value, null, 2)` of a view.
 pub(super) fn pretty<T: Serialize + ?Sized>(value: &T) -> String {
-    // Writing into a `Vec` cannot fail, and serde_json only writes UTF-8.
-    let mut out = Vec::with_capacity(4096);
-    let _ = serde_json::to_writer_pretty(&mut out, value);
-    String::from_utf8(out).unwrap_or_default()
+    pretty_sized(value, SMALL)
 }
 
 /// The compact JSON of a view.
 pub(super) fn compact<T: Serialize + ?Sized>(value: &T) -> String {
-    let mut out = Vec::with_capacity(4096);
+    compact_sized(value, SMALL)
+}
+
+/// The buffer a view of unknown size starts with.
+const SMALL: usize = 4096;
+
+/// [`pretty`] into a buffer of `capacity` bytes to start with. A large
+/// answer written into a buffer that doubles as it fills is copied once
+/// more in all, and touches twice the fresh memory, each page a fault.
+pub(super) fn pretty_sized<T: Serialize + ?Sized>(value: &T, capacity: usize) -> String {
+    // Writing into a `Vec` cannot fail, and serde_json only writes UTF-8.
+    let mut out = Vec::with_capacity(capacity);
+    let _ = serde_json::to_writer_pretty(&mut out, value);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`compact`] into a buffer of `capacity` bytes to start with.
+pub(super) fn compact_sized<T: Serialize + ?Sized>(value: &T, capacity: usize) -> String {
+    let mut out = Vec::with_capacity(capacity);
     let _ = serde_json::to_writer(&mut out, value);
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// About the length of `graph`'s compact JSON: its text, with the keys and
+/// punctuation around each item. Characters JSON escapes make it longer.
+pub(super) fn graph_size(graph: &Graph) -> usize {
+    // `{"type":"entity","name":"","entityType":"","observations":[]},`
+    const ENTITY: usize = 64;
+    // `{"type":"relation","from":"","to":"","relationType":""},`
+    const RELATION: usize = 56;
+    let entities: usize = graph
+        .entities
+        .iter()
+        .map(|e| {
+            ENTITY
+                + e.name.len()
+                + e.entity_type.len()
+                + e.observations.iter().map(|o| o.len() + 3).sum::<usize>()
+        })
+        .sum();
+    let relations: usize = graph
+        .relations
+        .iter()
+        .map(|r| RELATION + r.from.len() + r.to.len() + r.relation_type.len())
+        .sum();
+    32 + entities + relations
 }
