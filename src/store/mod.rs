@@ -16,6 +16,7 @@
 //! after a crash but may lose the last commits on power loss.
 
 mod bm25;
+mod content_hash;
 mod grams;
 mod history;
 pub mod legacy;

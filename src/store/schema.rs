@@ -271,6 +271,39 @@ pub(super) const MIGRATIONS: &[&str] = &[
         DELETE FROM word_fts WHERE rowid = (old.entity_id << 32) | old.id;
     END;
     "#,
+    // 10: an observation is found among its entity's by a hash of its text
+    // (see `content_hash`), not by a unique index over the text itself,
+    // which held a second copy of every observation. SQLite cannot drop a
+    // table's UNIQUE constraint, so the table is made again, ids and all;
+    // its triggers go first, so no index row is touched, and come back.
+    r#"
+    DROP TRIGGER observations_unindex;
+    DROP TRIGGER observations_unword;
+    CREATE TABLE observations_hashed (
+        id             INTEGER PRIMARY KEY,
+        entity_id      INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+        content        TEXT    NOT NULL,
+        created_at     INTEGER NOT NULL,
+        created_change INTEGER,
+        content_hash   INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO observations_hashed
+        (id, entity_id, content, created_at, created_change, content_hash)
+    SELECT id, entity_id, content, created_at, created_change, memgraphd_content_hash(content)
+    FROM observations ORDER BY id;
+    DROP TABLE observations;
+    ALTER TABLE observations_hashed RENAME TO observations;
+    -- (entity_id, rowid): an entity's observations in insertion order.
+    CREATE INDEX observations_by_entity ON observations(entity_id);
+    -- The rows that may hold a text: compare their content to be sure.
+    CREATE INDEX observations_by_content ON observations(entity_id, content_hash);
+    CREATE TRIGGER observations_unindex AFTER DELETE ON observations BEGIN
+        DELETE FROM trigram_fts WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER observations_unword AFTER DELETE ON observations BEGIN
+        DELETE FROM word_fts WHERE rowid = (old.entity_id << 32) | old.id;
+    END;
+    "#,
 ];
 
 /// Work in Rust that a migration needs after its SQL, by the version it
@@ -402,6 +435,12 @@ pub(super) fn register_functions(conn: &Connection) -> Result<(), StoreError> {
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| Ok(ctx.get::<String>(0)?.to_lowercase()),
+    )?;
+    conn.create_scalar_function(
+        super::content_hash::SQL_FUNCTION,
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(super::content_hash::content_hash(&ctx.get::<String>(0)?)),
     )?;
     Ok(())
 }

@@ -396,6 +396,42 @@ fn search_follows_added_and_deleted_observations() {
     assert_eq!(observation_grams(&s, "zebra"), 0);
 }
 
+/// An observation is looked up by its entity and the hash of its text,
+/// before statistics and after, never by a walk of the entity's rows.
+#[test]
+fn an_observation_is_found_by_the_hash_of_its_text() {
+    let mut s = store();
+    let entities = (0..200)
+        .map(|i| entity(&format!("e{i}"), "thing", &[&format!("obs {i}"), "shared"]))
+        .collect();
+    create(&mut s, entities);
+    let plan = |s: &Store| -> String {
+        let mut stmt = s
+            .connection()
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                super::content_hash::FIND_OBSERVATION
+            ))
+            .expect("the plan is prepared");
+        let rows = stmt
+            .query_map(rusqlite::params![1, "shared"], |r| r.get::<_, String>(3))
+            .expect("the plan runs");
+        rows.collect::<Result<Vec<_>, _>>()
+            .expect("the plan reads")
+            .join("\n")
+    };
+    let fresh = plan(&s);
+    s.connection()
+        .execute_batch("ANALYZE")
+        .expect("ANALYZE runs");
+    for plan in [fresh, plan(&s)] {
+        assert!(
+            plan.contains("USING INDEX observations_by_content (entity_id=? AND content_hash=?)"),
+            "{plan}"
+        );
+    }
+}
+
 #[test]
 fn indexed_search_does_not_scan_observations_or_entities() {
     let mut s = store();

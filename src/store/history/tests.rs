@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::first_change_since;
 use crate::model::{Entity, GraphOp, HistoryQuery, ObservationAdd, Outcome, Relation};
+use crate::store::content_hash::content_hash;
 use crate::store::{schema, Durability, Store};
 
 fn apply(s: &mut Store, op: GraphOp) -> Outcome {
@@ -81,15 +82,33 @@ fn since_is_found_by_id_with_gaps_and_equal_times() {
 }
 
 /// Turns a database of the current schema back into one of version 6: the
-/// indexes migration 7 drops, the two trigram tables migration 8 merges.
+/// indexes migration 7 drops, the two trigram tables migration 8 merges,
+/// the unique index over observation text that migration 10 replaces.
 /// (Migration 9 makes the word index again, whatever it held.)
 const BACK_TO_VERSION_6: &str = "
+    DROP TRIGGER observations_unindex;
+    DROP TRIGGER observations_unword;
+    CREATE TABLE observations_v6 (
+        id             INTEGER PRIMARY KEY,
+        entity_id      INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+        content        TEXT    NOT NULL,
+        created_at     INTEGER NOT NULL,
+        created_change INTEGER,
+        UNIQUE (entity_id, content)
+    ) STRICT;
+    INSERT INTO observations_v6 SELECT id, entity_id, content, created_at, created_change
+        FROM observations;
+    DROP TABLE observations;
+    ALTER TABLE observations_v6 RENAME TO observations;
+    CREATE INDEX observations_by_entity ON observations(entity_id);
+    CREATE TRIGGER observations_unword AFTER DELETE ON observations BEGIN
+        DELETE FROM word_fts WHERE rowid = (old.entity_id << 32) | old.id;
+    END;
     CREATE INDEX changes_by_at ON changes(at);
     CREATE INDEX entities_by_change ON entities(created_change);
     CREATE INDEX observations_by_change ON observations(created_change);
     CREATE INDEX relations_by_change ON relations(created_change);
     DROP TRIGGER entities_unindex;
-    DROP TRIGGER observations_unindex;
     DROP TABLE trigram_fts;
     CREATE VIRTUAL TABLE entity_fts USING fts5(
         text, content = '', contentless_delete = 1, detail = none,
@@ -187,16 +206,44 @@ fn a_version_6_database_upgrades_keeping_rows_and_history() {
     };
     assert_eq!(
         schema::MIGRATIONS.len(),
-        9,
-        "this test upgrades from 6 to 9"
+        10,
+        "this test upgrades from 6 to 10"
     );
     let mut s = Store::open(&path, Durability::Normal).expect("a v6 database opens");
     let conn = s.connection();
     let version: u32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("reads user_version");
-    assert_eq!(version, 9);
+    assert_eq!(version, 10);
     let left = indexes(conn);
+    // Migration 10: observations are found by a hash of their text, not
+    // by a unique index over it, and every row has its hash.
+    assert!(
+        left.iter().any(|n| n == "observations_by_content"),
+        "{left:?}"
+    );
+    let unique: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master
+             WHERE tbl_name = 'observations' AND name LIKE 'sqlite_autoindex%'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("lists the automatic indexes");
+    assert_eq!(unique, 0, "the unique index over the text is gone");
+    let mut stmt = conn
+        .prepare("SELECT content, content_hash FROM observations")
+        .expect("prepares");
+    let hashes: Vec<(String, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("reads hashes")
+        .collect::<Result<_, _>>()
+        .expect("reads rows");
+    assert!(!hashes.is_empty());
+    for (content, hash) in &hashes {
+        assert_eq!(*hash, content_hash(content), "{content}");
+    }
+    drop(stmt);
     for dropped in [
         "changes_by_at",
         "entities_by_change",
@@ -301,6 +348,17 @@ fn a_version_6_database_upgrades_keeping_rows_and_history() {
             assert!(g.relations.is_empty(), "{g:?}");
         }
         other => panic!("read_graph answered {other:?}"),
+    }
+    // An upgraded entity still holds each text once.
+    match apply(
+        &mut s,
+        GraphOp::AddObservations(vec![ObservationAdd {
+            entity_name: "Alice".into(),
+            contents: vec!["three".into(), "four".into(), "four".into()],
+        }]),
+    ) {
+        Outcome::ObservationsAdded(added) => assert_eq!(added[0].added, ["four"]),
+        other => panic!("add_observations answered {other:?}"),
     }
 }
 

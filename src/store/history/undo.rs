@@ -16,6 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::summary::count;
 use super::{archive_entity, archive_observation, archive_relation, BEFORE_HISTORY};
 use crate::model::Undone;
+use crate::store::content_hash;
 use crate::store::search_rows::SearchRows;
 use crate::store::write::{index_observation, unindex_observation};
 use crate::store::StoreError;
@@ -36,7 +37,7 @@ pub(crate) fn supersede(
         .ok_or_else(|| StoreError::UnknownEntity(entity_name.to_owned()))?;
     let find = |content: &str| -> Result<Option<i64>, StoreError> {
         Ok(conn
-            .prepare_cached("SELECT id FROM observations WHERE entity_id = ?1 AND content = ?2")?
+            .prepare_cached(content_hash::FIND_OBSERVATION)?
             .query_row(params![entity, content], |r| r.get(0))
             .optional()?)
     };
@@ -71,7 +72,10 @@ fn rewrite(
     archive_observation(conn, id, change)?;
     unindex_observation(conn, entity, id)?;
     conn.prepare_cached(
-        "UPDATE observations SET content = ?2, created_at = ?3, created_change = ?4 WHERE id = ?1",
+        "UPDATE observations
+         SET content = ?2, content_hash = memgraphd_content_hash(?2), created_at = ?3,
+             created_change = ?4
+         WHERE id = ?1",
     )?
     .execute(params![id, content, now, change])?;
     index_observation(conn, entity, id, content)
@@ -244,7 +248,8 @@ fn conflict(conn: &Connection, target: i64, plan: &Plan) -> Result<Option<i64>, 
     for (id, before) in &plan.rewritten {
         found.extend(first(
             "SELECT min(l.created_change) FROM observations l JOIN observations o
-                 ON l.entity_id = o.entity_id AND l.content = ?2 AND l.id != o.id
+                 ON l.entity_id = o.entity_id AND l.content_hash = memgraphd_content_hash(?2)
+                    AND l.content = ?2 AND l.id != o.id
              WHERE o.id = ?1",
             &[id, before],
         )?);
@@ -348,7 +353,8 @@ pub(crate) fn undo(
         let clash: bool = conn
             .prepare_cached(
                 "SELECT count(*) FROM observations l JOIN observations o
-                     ON l.entity_id = o.entity_id AND l.content = ?2 AND l.id != o.id
+                     ON l.entity_id = o.entity_id AND l.content_hash = memgraphd_content_hash(?2)
+                    AND l.content = ?2 AND l.id != o.id
                  WHERE o.id = ?1",
             )?
             .query_row(params![id, before], |r| r.get::<_, i64>(0))?
@@ -399,12 +405,28 @@ pub(crate) fn undo(
             skipped += 1;
             continue;
         }
-        let inserted = conn
-            .prepare_cached(
-                "INSERT INTO observations (id, entity_id, content, created_at, created_change)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+        // Not when the entity holds the same text again by now, nor when
+        // its id is taken.
+        let held = conn
+            .prepare_cached(content_hash::FIND_OBSERVATION)?
+            .exists(params![entity, content])?;
+        let inserted = if held {
+            0
+        } else {
+            conn.prepare_cached(
+                "INSERT INTO observations
+                     (id, entity_id, content, created_at, created_change, content_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
             )?
-            .execute(params![id, entity, content, created_at, change])?;
+            .execute(params![
+                id,
+                entity,
+                content,
+                created_at,
+                change,
+                content_hash::content_hash(&content)
+            ])?
+        };
         if inserted == 1 {
             search.observation(entity, id, &content)?;
             restored.observations += 1;
