@@ -222,7 +222,13 @@ fn encode(mut item: TxJsonRpcMessage<RoleServer>) -> serde_json::Result<String> 
             let mark = serde_json::to_string(RAW_MARK)?;
             match line.rfind(&mark) {
                 Some(at) => {
-                    line.replace_range(at..at + mark.len(), &raw);
+                    // What follows the mark is the line's last few bytes;
+                    // the raw part goes in with one copy, into room the line
+                    // already has (`replace_range` would copy it byte by byte).
+                    let tail = line.split_off(at + mark.len());
+                    line.truncate(at);
+                    line.push_str(&raw);
+                    line.push_str(&tail);
                     Ok(line)
                 }
                 None => Err(serde::ser::Error::custom(
