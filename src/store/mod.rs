@@ -4,9 +4,11 @@
 //! # Invariants
 //! - Only this module names `rusqlite`; only the writer thread holds a
 //!   [`Store`] (it is `Send`, not `Sync`).
-//! - Every write runs inside a `BEGIN IMMEDIATE` transaction, and every
-//!   request inside its own savepoint, so a request that fails changes
-//!   nothing while the requests grouped with it still commit ([`Batch`]).
+//! - Every write runs inside a `BEGIN IMMEDIATE` transaction. Requests
+//!   grouped in one transaction each run in a savepoint of their own, so a
+//!   request that fails changes nothing while the others still commit
+//!   ([`Batch`]); a request alone is its transaction, committed only if it
+//!   succeeds ([`Store::apply_alone`]).
 //! - No query runs once per entity, and no query binds one variable per item:
 //!   sets of names or ids travel as one `rarray` parameter.
 //!

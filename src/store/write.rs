@@ -240,7 +240,7 @@ fn create_entities(
     Ok(result)
 }
 
-/// Adds observations, with the statement prepared once per call rather
+/// Adds observations, with its statements prepared once per call rather
 /// than looked up once per observation, and gathers the rows they (and the
 /// call's new entities) add to the search indexes; [`Self::finish`] writes
 /// those.
