@@ -206,15 +206,26 @@ fn a_version_6_database_upgrades_keeping_rows_and_history() {
     };
     assert_eq!(
         schema::MIGRATIONS.len(),
-        10,
-        "this test upgrades from 6 to 10"
+        11,
+        "this test upgrades from 6 to 11"
     );
     let mut s = Store::open(&path, Durability::Normal).expect("a v6 database opens");
     let conn = s.connection();
     let version: u32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("reads user_version");
-    assert_eq!(version, 10);
+    assert_eq!(version, 11);
+    // Migration 11: both indexes keep FTS5's default hash of pending rows.
+    for table in ["trigram_fts", "word_fts"] {
+        let size: i64 = conn
+            .query_row(
+                &format!("SELECT v FROM {table}_config WHERE k = 'hashsize'"),
+                [],
+                |r| r.get(0),
+            )
+            .expect("reads the hash size");
+        assert_eq!(size, 1 << 20, "{table}");
+    }
     let left = indexes(conn);
     // Migration 10: observations are found by a hash of their text, not
     // by a unique index over it, and every row has its hash.
