@@ -396,15 +396,22 @@ fn search_follows_added_and_deleted_observations() {
     assert_eq!(observation_grams(&s, "zebra"), 0);
 }
 
-/// An observation is looked up by its entity and the hash of its text,
-/// before statistics and after, never by a walk of the entity's rows.
-#[test]
-fn an_observation_is_found_by_the_hash_of_its_text() {
+/// A store of 200 entities, each with an observation of its own and one
+/// they all share: enough rows for the query planner's choices to matter.
+fn store_of_200_entities() -> Store {
     let mut s = store();
     let entities = (0..200)
         .map(|i| entity(&format!("e{i}"), "thing", &[&format!("obs {i}"), "shared"]))
         .collect();
     create(&mut s, entities);
+    s
+}
+
+/// An observation is looked up by its entity and the hash of its text,
+/// before statistics and after, never by a walk of the entity's rows.
+#[test]
+fn an_observation_is_found_by_the_hash_of_its_text() {
+    let s = store_of_200_entities();
     let plan = |s: &Store| -> String {
         let mut stmt = s
             .connection()
@@ -434,11 +441,7 @@ fn an_observation_is_found_by_the_hash_of_its_text() {
 
 #[test]
 fn indexed_search_does_not_scan_observations_or_entities() {
-    let mut s = store();
-    let entities = (0..200)
-        .map(|i| entity(&format!("e{i}"), "thing", &[&format!("obs {i}"), "shared"]))
-        .collect();
-    create(&mut s, entities);
+    let mut s = store_of_200_entities();
     let sql = format!(
         "EXPLAIN QUERY PLAN {}",
         read::indexed_search_sql(Grams::Merged)
