@@ -90,16 +90,9 @@ fn observations_added(results: &[AddedObservations]) -> Written {
 fn graph_written(graph: &Graph) -> Written {
     let value = views::graph(graph);
     let size = views::graph_size(graph);
-    // The indented form adds about a line of indentation per item.
-    let items = graph.relations.len()
-        + graph
-            .entities
-            .iter()
-            .map(|e| 6 + e.observations.len())
-            .sum::<usize>();
     Written {
-        texts: vec![views::pretty_sized(&value, size + items * 10)],
-        structured: views::compact_sized(&value, size),
+        texts: vec![views::pretty_sized(&value, size.pretty)],
+        structured: views::compact_sized(&value, size.compact),
     }
 }
 

@@ -189,13 +189,24 @@ pub(super) fn compact_sized<T: Serialize + ?Sized>(value: &T, capacity: usize) -
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// About the length of `graph`'s compact JSON: its text, with the keys and
-/// punctuation around each item. Characters JSON escapes make it longer.
-pub(super) fn graph_size(graph: &Graph) -> usize {
+/// About how long a graph's JSON is, compact and indented.
+pub(super) struct GraphSize {
+    pub compact: usize,
+    pub pretty: usize,
+}
+
+/// About the length of `graph`'s JSON: its text, with the keys and
+/// punctuation around each item, and for the indented form a line of
+/// indentation per item. Characters JSON escapes make it longer.
+pub(super) fn graph_size(graph: &Graph) -> GraphSize {
     // `{"type":"entity","name":"","entityType":"","observations":[]},`
     const ENTITY: usize = 64;
     // `{"type":"relation","from":"","to":"","relationType":""},`
     const RELATION: usize = 56;
+    // The indentation and line break an item's line gets.
+    const LINE: usize = 10;
+    // The lines of an entity besides its observations'.
+    const ENTITY_LINES: usize = 6;
     let entities: usize = graph
         .entities
         .iter()
@@ -211,5 +222,15 @@ pub(super) fn graph_size(graph: &Graph) -> usize {
         .iter()
         .map(|r| RELATION + r.from.len() + r.to.len() + r.relation_type.len())
         .sum();
-    32 + entities + relations
+    let lines = graph.relations.len()
+        + graph
+            .entities
+            .iter()
+            .map(|e| ENTITY_LINES + e.observations.len())
+            .sum::<usize>();
+    let compact = 32 + entities + relations;
+    GraphSize {
+        compact,
+        pretty: compact + lines * LINE,
+    }
 }
