@@ -7,9 +7,10 @@
 //! last one: its pending rows have to stay in rowid order. An entity's rows
 //! are `-id` and its observations' rows are positive, so writing each
 //! entity's rows before its observations' wrote out a segment per entity,
-//! and merging those small segments was three quarters of a bulk load.
-//! Gathered and sorted, a call writes one segment per index whatever it
-//! holds.
+//! and writing and merging those small segments was most of a bulk load
+//! (10,000 entities in calls of 100: 3.3 s, 1.9 s once sorted). Gathered
+//! and sorted, a call writes one segment per index, or one per hash-full
+//! when its rows outgrow FTS5's hash of pending rows.
 //!
 //! Everything that can fail on the caller's side (an id beyond what the
 //! word index can number) fails when the row is gathered, before anything is
