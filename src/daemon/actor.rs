@@ -309,6 +309,7 @@ impl Actor {
                 }
             }
             self.commit(writes);
+            self.index_if_behind();
         }
         // An open snapshot would keep the last checkpoint from emptying the WAL.
         self.exports.clear();
@@ -354,6 +355,9 @@ impl Actor {
             }
             Job::Upkeep => {
                 self.exports.expire();
+                if let Err(e) = self.store.index_backlog() {
+                    tracing::warn!("indexing queued rows: {}", crate::error_chain(&e));
+                }
                 if let Err(e) = self.forget_old_requests() {
                     tracing::warn!("pruning request ids: {}", crate::error_chain(&e));
                 }
@@ -364,6 +368,14 @@ impl Actor {
                     tracing::warn!("checkpoint: {}", crate::error_chain(&e));
                 }
             }
+        }
+    }
+
+    /// Indexes the queued search-index rows once there are a batch of them,
+    /// after the writes that queued them were answered.
+    fn index_if_behind(&mut self) {
+        if let Err(e) = self.store.index_if_behind() {
+            tracing::warn!("indexing queued rows: {}", crate::error_chain(&e));
         }
     }
 

@@ -22,6 +22,11 @@ pub(super) enum Grams {
     Split,
     /// `trigram_fts` (schema 8 on).
     Merged,
+    /// `trigram_fts`, with the rows queued in `search_backlog` as
+    /// candidates of every match: for a store that cannot write, and so
+    /// cannot catch its index up (see [`super::backlog`]). A candidate is
+    /// always checked against the text, so extra ones cost time, not truth.
+    MergedWithBacklog,
 }
 
 impl Grams {
@@ -43,6 +48,10 @@ impl Grams {
             Grams::Merged => format!(
                 "SELECT -rowid FROM trigram_fts WHERE trigram_fts MATCH {param} AND rowid < 0"
             ),
+            Grams::MergedWithBacklog => format!(
+                "{} UNION SELECT -row FROM search_backlog WHERE row < 0",
+                Grams::Merged.entity_ids(param)
+            ),
         }
     }
 
@@ -55,6 +64,10 @@ impl Grams {
             }
             Grams::Merged => format!(
                 "SELECT rowid FROM trigram_fts WHERE trigram_fts MATCH {param} AND rowid > 0"
+            ),
+            Grams::MergedWithBacklog => format!(
+                "{} UNION SELECT row FROM search_backlog WHERE row > 0",
+                Grams::Merged.observation_ids(param)
             ),
         }
     }
@@ -73,7 +86,7 @@ impl Grams {
     pub(super) fn tables(self) -> &'static [&'static str] {
         match self {
             Grams::Split => &["entity_fts", "observation_fts"],
-            Grams::Merged => &["trigram_fts"],
+            Grams::Merged | Grams::MergedWithBacklog => &["trigram_fts"],
         }
     }
 }

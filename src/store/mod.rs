@@ -11,12 +11,16 @@
 //!   succeeds ([`Store::apply_alone`]).
 //! - No query runs once per entity, and no query binds one variable per item:
 //!   sets of names or ids travel as one `rarray` parameter.
+//! - A write queues its search-index rows, and the indexes catch up before
+//!   any read uses them ([`backlog`]): a search always sees every write
+//!   acknowledged before it.
 //!
 //! # Durability
 //! WAL mode with `synchronous=FULL` by default: a committed transaction
 //! survives power loss. [`Durability::Normal`] keeps the database consistent
 //! after a crash but may lose the last commits on power loss.
 
+mod backlog;
 mod bm25;
 mod content_hash;
 mod grams;
@@ -257,11 +261,17 @@ impl Store {
         if found >= 4 {
             schema::attach_vocabulary(&conn)?;
         }
+        let mut rankings = words::Rankings::for_schema(found);
+        // Rows a writer queued and never indexed (it stopped abruptly) stay
+        // unindexed here, so substring searches look at them too.
+        if found >= backlog::BACKLOG_SCHEMA && !backlog::is_empty(&conn)? {
+            rankings = rankings.with_backlog();
+        }
         Ok(Store {
             conn,
             path: Some(path.to_owned()),
             read_only: Some(reason),
-            rankings: words::Rankings::for_schema(found),
+            rankings,
             replicated: false,
         })
     }
@@ -359,7 +369,9 @@ impl Store {
         if !op.is_write() {
             return self.read(op);
         }
-        self.apply_alone(op, &Author::default(), None)
+        let outcome = self.apply_alone(op, &Author::default(), None)?;
+        self.index_if_behind()?;
+        Ok(outcome)
     }
 
     /// Applies one write as a transaction of its own, credited to `author`
@@ -392,7 +404,42 @@ impl Store {
             });
         }
         crate::limits::check(op)?;
+        if uses_search_index(op) {
+            self.index_backlog()?;
+        }
         read::run(&self.conn, &self.rankings, op)
+    }
+
+    /// Adds every row that writes queued to the search indexes, in one
+    /// transaction of its own; returns how many were indexed. The writer
+    /// runs it when the backlog grows past a batch, when idle, and before
+    /// every search. A store that cannot write leaves the backlog as it is.
+    pub fn index_backlog(&self) -> Result<usize, StoreError> {
+        if self.read_only.is_some() || backlog::is_empty(&self.conn)? {
+            return Ok(0);
+        }
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let indexed = backlog::catch_up(&tx)?;
+        tx.commit()?;
+        Ok(indexed)
+    }
+
+    /// Indexes the queued rows once there are [`BACKLOG_ROWS`] of them;
+    /// returns how many were indexed. The writer calls it after answering
+    /// each round of writes, [`Store::apply`] after each write.
+    pub fn index_if_behind(&self) -> Result<usize, StoreError> {
+        if self.read_only.is_some() || self.backlog_len()? < BACKLOG_ROWS {
+            return Ok(0);
+        }
+        self.index_backlog()
+    }
+
+    /// How many rows wait for the search indexes.
+    pub fn backlog_len(&self) -> Result<u64, StoreError> {
+        if self.rankings.schema() < backlog::BACKLOG_SCHEMA {
+            return Ok(0);
+        }
+        backlog::len(&self.conn)
     }
 
     /// Starts a group of writes that will be committed together.
@@ -441,6 +488,8 @@ impl Store {
             .ok_or_else(|| StoreError::BackupPathNotUtf8 {
                 path: target.to_owned(),
             })?;
+        // A copy with its indexes whole needs no writer to search it.
+        self.index_backlog()?;
         // VACUUM INTO fills an empty file as it finds it, so the copy is
         // private from its first byte.
         create_private(target)?;
@@ -520,6 +569,9 @@ impl Store {
         if self.read_only.is_some() {
             return self.conn.close().map_err(|(_, e)| StoreError::Sqlite(e));
         }
+        // Closed with its indexes whole, a file is complete for whoever opens
+        // it read-only next.
+        self.index_backlog()?;
         self.conn.execute_batch("PRAGMA optimize")?;
         self.checkpoint()?;
         self.conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
@@ -600,6 +652,26 @@ impl Batch<'_> {
     }
 }
 
+/// Rows queued for the search indexes that are indexed at once: together,
+/// rows cost the indexes a fraction of what they cost one write at a time
+/// (FTS5 writes a segment per transaction and merges them), and a batch
+/// this size takes a few milliseconds. Fewer wait for the next search or
+/// for the idle writer's upkeep.
+pub const BACKLOG_ROWS: u64 = 1_000;
+
+/// Whether `op` reads the search indexes, and so needs them caught up.
+fn uses_search_index(op: &GraphOp) -> bool {
+    matches!(
+        op,
+        GraphOp::SearchNodes { .. }
+            | GraphOp::SearchMemory(_)
+            | GraphOp::ReadPage(crate::model::PageQuery {
+                source: crate::model::PageSource::Search(_),
+                ..
+            })
+    )
+}
+
 /// Applies one request on `conn`, a transaction or a savepoint that the
 /// caller commits or rolls back: a read as it is, a write as one change.
 fn apply_in(
@@ -611,6 +683,10 @@ fn apply_in(
 ) -> Result<Outcome, StoreError> {
     crate::limits::check(op)?;
     if !op.is_write() {
+        // Inside a write transaction already: catch up in it.
+        if uses_search_index(op) && !backlog::is_empty(conn)? {
+            backlog::catch_up(conn)?;
+        }
         return read::run(conn, rankings, op);
     }
     if let GraphOp::Purge { before, dry_run } = op {

@@ -316,6 +316,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     INSERT INTO trigram_fts (trigram_fts, rank) VALUES ('hashsize', 1048576);
     INSERT INTO word_fts (word_fts, rank) VALUES ('hashsize', 1048576);
     "#,
+    // 12: the search indexes are written after the write that makes their
+    // rows, in batches (see `backlog`). A write commits its rows and their
+    // keys here, in its own transaction; the writer moves them into both
+    // indexes later, and always before a search reads them. A key is the
+    // trigram index's rowid: `-id` for an entity, `id` for an observation.
+    r#"
+    CREATE TABLE search_backlog (row INTEGER PRIMARY KEY) STRICT;
+    "#,
 ];
 
 /// Work in Rust that a migration needs after its SQL, by the version it

@@ -118,6 +118,7 @@ fn entity_grams(store: &Store, text: &str) -> i64 {
 }
 
 fn index_hits(store: &Store, rows: &str, text: &str) -> i64 {
+    store.index_backlog().expect("the queued rows are indexed");
     let sql = format!("SELECT count(*) FROM ({rows})");
     store
         .connection()

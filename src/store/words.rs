@@ -192,6 +192,9 @@ pub struct Rankings {
     /// The schema version of the database searched: an older one, opened
     /// read-only, may lack the word index or history.
     schema: u32,
+    /// Whether rows queued for the indexes are searched as candidates (a
+    /// read-only store with a backlog; see [`super::backlog`]).
+    backlog: bool,
     inner: RefCell<RankingsInner>,
     /// Word (folded) → what is known of the rows holding it, and since
     /// when. Counts decide which words are common and weigh only common
@@ -222,7 +225,22 @@ struct RankingsInner {
 impl Rankings {
     /// Which trigram tables the database searched has.
     pub(super) fn grams(&self) -> Grams {
-        Grams::for_schema(self.schema)
+        match Grams::for_schema(self.schema) {
+            Grams::Merged if self.backlog => Grams::MergedWithBacklog,
+            layout => layout,
+        }
+    }
+
+    /// For a database that cannot be written and has rows queued for the
+    /// indexes: substring searches take those rows as candidates too.
+    pub(super) fn with_backlog(mut self) -> Rankings {
+        self.backlog = true;
+        self
+    }
+
+    /// The schema version of the database searched.
+    pub(super) fn schema(&self) -> u32 {
+        self.schema
     }
 
     /// How the database searched numbers its word-index rows.
@@ -246,6 +264,7 @@ impl Rankings {
             ^ (u64::from(std::process::id()) << 40);
         Rankings {
             schema,
+            backlog: false,
             inner: RefCell::new(RankingsInner {
                 next_id: seed.max(1),
                 kept: VecDeque::new(),

@@ -223,7 +223,7 @@ fn create_entities(
             continue;
         }
         let id = conn.last_insert_rowid();
-        writer.search.entity(id, &entity.name, &entity.entity_type);
+        writer.search.entity(id);
         let mut observations = Vec::with_capacity(entity.observations.len());
         for content in &entity.observations {
             if writer.add(id, content, at)? {
@@ -242,7 +242,7 @@ fn create_entities(
 
 /// Adds observations, with its statements prepared once per call rather
 /// than looked up once per observation, and gathers the rows they (and the
-/// call's new entities) add to the search indexes; [`Self::finish`] writes
+/// call's new entities) add to the search indexes; [`Self::finish`] queues
 /// those.
 struct ObservationWriter<'c> {
     find: rusqlite::CachedStatement<'c>,
@@ -279,13 +279,13 @@ impl<'c> ObservationWriter<'c> {
         self.insert
             .execute(params![entity_id, content, at.now, at.change, id, hash])?;
         used(&at.ids.observation, true);
-        self.search.observation(entity_id, id, content)?;
+        self.search.observation(entity_id, id)?;
         Ok(true)
     }
 
-    /// Writes the gathered search-index rows.
+    /// Queues the gathered search-index rows.
     fn finish(self) -> Result<(), StoreError> {
-        self.search.write(self.conn)
+        self.search.queue(self.conn)
     }
 }
 
@@ -486,17 +486,16 @@ fn delete_relations(
     Ok(report)
 }
 
-/// Adds the rows of observation `id` of entity `entity_id` to the search
-/// indexes (for a row rewritten in place).
-pub(super) fn index_observation(
+/// Queues observation `id` of entity `entity_id` for the search indexes
+/// (for a row rewritten in place).
+pub(super) fn queue_observation(
     conn: &Connection,
     entity_id: i64,
     id: i64,
-    content: &str,
 ) -> Result<(), StoreError> {
     let mut rows = SearchRows::default();
-    rows.observation(entity_id, id, content)?;
-    rows.write(conn)
+    rows.observation(entity_id, id)?;
+    rows.queue(conn)
 }
 
 /// Removes the rows of observation `id` of entity `entity_id` from the

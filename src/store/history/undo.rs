@@ -18,7 +18,7 @@ use super::{archive_entity, archive_observation, archive_relation, BEFORE_HISTOR
 use crate::model::Undone;
 use crate::store::content_hash;
 use crate::store::search_rows::SearchRows;
-use crate::store::write::{index_observation, unindex_observation};
+use crate::store::write::{queue_observation, unindex_observation};
 use crate::store::StoreError;
 
 /// Replaces `old` by `new` on `entity_name` in place, as change `change`.
@@ -78,7 +78,7 @@ fn rewrite(
          WHERE id = ?1",
     )?
     .execute(params![id, content, now, change])?;
-    index_observation(conn, entity, id, content)
+    queue_observation(conn, entity, id)
 }
 
 /// What undo found to do.
@@ -385,7 +385,7 @@ pub(crate) fn undo(
             )?
             .execute(params![id, name, entity_type, created_at, updated_at, change])?;
         if inserted == 1 {
-            search.entity(id, &name, &entity_type);
+            search.entity(id);
             restored.entities += 1;
         } else {
             skipped += 1;
@@ -428,13 +428,13 @@ pub(crate) fn undo(
             ])?
         };
         if inserted == 1 {
-            search.observation(entity, id, &content)?;
+            search.observation(entity, id)?;
             restored.observations += 1;
         } else {
             skipped += 1;
         }
     }
-    search.write(conn)?;
+    search.queue(conn)?;
     for rowid in &plan.ended_relations {
         let (id, from, to, relation_type, created_at): (i64, i64, i64, String, i64) = conn
             .prepare_cached(
