@@ -218,6 +218,19 @@ fn kill_9_during_a_write_storm_loses_and_doubles_nothing() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), stored.len());
+    // The search index holds every acknowledged write too, those the killed
+    // daemon had queued for it and not yet indexed included.
+    let found: Vec<String> = probe
+        .all_entities("search_nodes", json!({"query": "about k"}))
+        .iter()
+        .filter_map(|e| e["name"].as_str().map(str::to_owned))
+        .collect();
+    for name in acked.iter().flatten() {
+        assert!(
+            found.contains(name),
+            "acknowledged write {name} is not found by search_nodes"
+        );
+    }
     let integrity: String = env
         .open_db()
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
