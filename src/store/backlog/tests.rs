@@ -145,18 +145,22 @@ fn a_row_deleted_before_it_was_indexed_is_never_found() {
     assert_eq!(word_rows(&s, "quince"), 0);
 }
 
+/// A store at `path` where Alice, who keeps bees, is created and queued.
+fn file_store_with_alice(path: &std::path::Path) -> Store {
+    let mut s = Store::open(path, Durability::Full).expect("opens");
+    apply(
+        &mut s,
+        GraphOp::CreateEntities(vec![entity("Alice", &["keeps bees"])]),
+    );
+    s
+}
+
 #[test]
 fn queued_rows_survive_a_crash_and_are_indexed_after_it() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("memory.db");
-    {
-        let mut s = Store::open(&path, Durability::Full).expect("opens");
-        apply(
-            &mut s,
-            GraphOp::CreateEntities(vec![entity("Alice", &["keeps bees"])]),
-        );
-        // Dropped without `close`: nothing catches the indexes up.
-    }
+    // Dropped without `close`: nothing catches the indexes up.
+    drop(file_store_with_alice(&path));
     let mut s = Store::open(&path, Durability::Full).expect("opens again");
     assert_eq!(backlog(&s), 2, "the queue was committed with the rows");
     assert_eq!(found(&mut s, "bees"), ["Alice"]);
@@ -167,11 +171,7 @@ fn queued_rows_survive_a_crash_and_are_indexed_after_it() {
 fn closing_indexes_what_is_queued() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("memory.db");
-    let mut s = Store::open(&path, Durability::Full).expect("opens");
-    apply(
-        &mut s,
-        GraphOp::CreateEntities(vec![entity("Alice", &["keeps bees"])]),
-    );
+    let s = file_store_with_alice(&path);
     s.close().expect("closes");
     let s = Store::open_read_only(&path, "test".into()).expect("opens read-only");
     assert_eq!(backlog(&s), 0);
