@@ -261,11 +261,11 @@ impl Store {
         if found >= 4 {
             schema::attach_vocabulary(&conn)?;
         }
-        let mut rankings = words::Rankings::for_schema(found);
+        let rankings = words::Rankings::for_schema(found);
         // Rows a writer queued and never indexed (it stopped abruptly) stay
         // unindexed here, so substring searches look at them too.
         if found >= backlog::BACKLOG_SCHEMA && !backlog::is_empty(&conn)? {
-            rankings = rankings.with_backlog();
+            rankings.search_backlog(true);
         }
         Ok(Store {
             conn,
@@ -404,8 +404,16 @@ impl Store {
             });
         }
         crate::limits::check(op)?;
-        if uses_search_index(op) {
-            self.index_backlog()?;
+        if uses_search_index(op) && self.read_only.is_none() {
+            // A search still answers when the rows cannot be indexed now:
+            // it then takes them as candidates instead.
+            let indexed = self.index_backlog().map_err(|e| {
+                tracing::warn!(
+                    "indexing queued rows before a search: {}",
+                    crate::error_chain(&e)
+                );
+            });
+            self.rankings.search_backlog(indexed.is_err());
         }
         read::run(&self.conn, &self.rankings, op)
     }

@@ -193,8 +193,9 @@ pub struct Rankings {
     /// read-only, may lack the word index or history.
     schema: u32,
     /// Whether rows queued for the indexes are searched as candidates (a
-    /// read-only store with a backlog; see [`super::backlog`]).
-    backlog: bool,
+    /// store that cannot write, or could not index them just now; see
+    /// [`super::backlog`]).
+    backlog: std::cell::Cell<bool>,
     inner: RefCell<RankingsInner>,
     /// Word (folded) → what is known of the rows holding it, and since
     /// when. Counts decide which words are common and weigh only common
@@ -226,16 +227,16 @@ impl Rankings {
     /// Which trigram tables the database searched has.
     pub(super) fn grams(&self) -> Grams {
         match Grams::for_schema(self.schema) {
-            Grams::Merged if self.backlog => Grams::MergedWithBacklog,
+            Grams::Merged if self.backlog.get() => Grams::MergedWithBacklog,
             layout => layout,
         }
     }
 
-    /// For a database that cannot be written and has rows queued for the
-    /// indexes: substring searches take those rows as candidates too.
-    pub(super) fn with_backlog(mut self) -> Rankings {
-        self.backlog = true;
-        self
+    /// Whether substring searches take the rows queued for the indexes as
+    /// candidates too: while the store cannot index them (it cannot write,
+    /// or indexing just failed, on a full disk say).
+    pub(super) fn search_backlog(&self, unindexed: bool) {
+        self.backlog.set(unindexed);
     }
 
     /// The schema version of the database searched.
@@ -264,7 +265,7 @@ impl Rankings {
             ^ (u64::from(std::process::id()) << 40);
         Rankings {
             schema,
-            backlog: false,
+            backlog: std::cell::Cell::new(false),
             inner: RefCell::new(RankingsInner {
                 next_id: seed.max(1),
                 kept: VecDeque::new(),

@@ -236,3 +236,25 @@ fn a_write_that_cannot_be_indexed_queues_nothing() {
     assert!(matches!(s.apply(&past), Err(StoreError::Refused(_))));
     assert_eq!(backlog(&s), 0);
 }
+
+#[test]
+fn a_search_answers_when_the_queue_cannot_be_indexed() {
+    let mut s = Store::open_in_memory().expect("opens");
+    apply(
+        &mut s,
+        GraphOp::CreateEntities(vec![entity("Alice", &["keeps bees"])]),
+    );
+    // Every write now fails, as on a full disk.
+    s.conn
+        .pragma_update(None, "query_only", true)
+        .expect("sets query_only");
+    assert!(s.index_backlog().is_err());
+    assert_eq!(found(&mut s, "bees"), ["Alice"]);
+    assert_eq!(ranked(&mut s, "bees"), ["Alice"]);
+    assert_eq!(backlog(&s), 2);
+    s.conn
+        .pragma_update(None, "query_only", false)
+        .expect("clears query_only");
+    assert_eq!(found(&mut s, "bees"), ["Alice"]);
+    assert_eq!(backlog(&s), 0, "indexed once it could be");
+}
