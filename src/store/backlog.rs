@@ -15,8 +15,9 @@
 //!   crash loses neither, and the next catch-up indexes what was queued.
 //! - Every read that uses the search indexes catches them up first
 //!   ([`super::Store::read`]), so a search sees every acknowledged write.
-//!   Only a store that cannot write reads with a backlog, and then its rows
-//!   are candidates of every substring search ([`super::grams::Grams`]).
+//!   Only a store that cannot write, or whose catch-up just failed (a full
+//!   disk), reads with a backlog, and then its rows are candidates of every
+//!   substring search ([`super::grams::Grams`]).
 //! - A key whose row is gone (deleted before it was indexed) is dropped by
 //!   the catch-up; the delete triggers take indexed rows out of the
 //!   indexes, and deleting a rowid FTS5 never held changes nothing.
