@@ -284,6 +284,9 @@ impl Actor {
                     Err(_) => break,
                 }
             }
+            let wrote = jobs
+                .iter()
+                .any(|job| matches!(job, Job::Graph { op, .. } if op.is_write()));
             let mut writes = Vec::new();
             for job in jobs.drain(..) {
                 match job {
@@ -309,7 +312,10 @@ impl Actor {
                 }
             }
             self.commit(writes);
-            self.index_if_behind();
+            // Only writes grow the queue: a round of reads does not count it.
+            if wrote {
+                self.index_if_behind();
+            }
         }
         // An open snapshot would keep the last checkpoint from emptying the WAL.
         self.exports.clear();

@@ -6,8 +6,9 @@
 //! a single create cost: FTS5 writes a transaction's new rows out as a
 //! segment of their own at every commit, and then merges segments. Queued
 //! instead ([`super::search_rows`]) and indexed a thousand at a time, a
-//! single create in process went from a mean of about 450 µs to about
-//! 130 µs (`examples/bench_write_cost`, 10,000 entities, `normal`).
+//! single create in process went from a mean of 450 to 486 µs to 184 to
+//! 189 µs, the batch indexing included (`examples/bench_write_cost`, 10,000
+//! entities, `normal`).
 //!
 //! # Invariants
 //! - A write queues the key of every row it adds or rewrites in the same

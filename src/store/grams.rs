@@ -23,8 +23,9 @@ pub(super) enum Grams {
     /// `trigram_fts` (schema 8 on).
     Merged,
     /// `trigram_fts`, with the rows queued in `search_backlog` as
-    /// candidates of every match: for a store that cannot write, and so
-    /// cannot catch its index up (see [`super::backlog`]). A candidate is
+    /// candidates of every match: for a store that cannot catch its index
+    /// up, since it cannot write or its catch-up failed (see
+    /// [`super::backlog`]). A candidate is
     /// always checked against the text, so extra ones cost time, not truth.
     MergedWithBacklog,
 }
